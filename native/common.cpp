@@ -1,0 +1,111 @@
+#include "common.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+namespace vl {
+
+namespace {
+
+thread_local std::string t_errors;
+thread_local ggml_log_level t_last_level = GGML_LOG_LEVEL_NONE;
+int g_print_level = GGML_LOG_LEVEL_NONE + 100;  // print nothing unless VALUELENS_LOG asks
+
+int parse_level(const char * s) {
+    if (!s) return GGML_LOG_LEVEL_NONE + 100;
+    if (!strcmp(s, "debug")) return GGML_LOG_LEVEL_DEBUG;
+    if (!strcmp(s, "info")) return GGML_LOG_LEVEL_INFO;
+    if (!strcmp(s, "warn")) return GGML_LOG_LEVEL_WARN;
+    if (!strcmp(s, "error")) return GGML_LOG_LEVEL_ERROR;
+    return GGML_LOG_LEVEL_NONE + 100;
+}
+
+void on_log(ggml_log_level level, const char * text, void *) {
+    ggml_log_level effective = level == GGML_LOG_LEVEL_CONT ? t_last_level : level;
+    if (level != GGML_LOG_LEVEL_CONT) t_last_level = level;
+    if (effective == GGML_LOG_LEVEL_ERROR || effective == GGML_LOG_LEVEL_WARN) {
+        if (effective == GGML_LOG_LEVEL_ERROR || t_errors.size() < 4096) t_errors += text;
+        if (t_errors.size() > 8192) t_errors.erase(0, t_errors.size() - 8192);
+    }
+    if ((int) effective >= g_print_level) {
+        fputs(text, stderr);
+    }
+}
+
+}  // namespace
+
+void install_log_handler() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        g_print_level = parse_level(std::getenv("VALUELENS_LOG"));
+        llama_log_set(on_log, nullptr);
+        llama_backend_init();
+    });
+}
+
+std::string take_log_errors() {
+    std::string out;
+    out.swap(t_errors);
+    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+    return out;
+}
+
+void clear_log_errors() { t_errors.clear(); }
+
+std::string with_log(const std::string & what) {
+    std::string log = take_log_errors();
+    return log.empty() ? what : what + " (llama.cpp: " + log + ")";
+}
+
+std::vector<llama_token> tokenize(const llama_vocab * vocab, const std::string & text, bool add_special, bool parse_special) {
+    std::vector<llama_token> out(text.size() + 8);
+    int32_t n = llama_tokenize(vocab, text.data(), (int32_t) text.size(), out.data(), (int32_t) out.size(), add_special, parse_special);
+    if (n < 0) {
+        out.resize((size_t) -n);
+        n = llama_tokenize(vocab, text.data(), (int32_t) text.size(), out.data(), (int32_t) out.size(), add_special, parse_special);
+    }
+    if (n < 0) throw Failure(with_log("tokenization failed"));
+    out.resize((size_t) n);
+    return out;
+}
+
+std::string detokenize(const llama_vocab * vocab, const llama_token * tokens, size_t n, bool remove_special, bool unparse_special) {
+    const int32_t n_vocab = llama_vocab_n_tokens(vocab);
+    for (size_t i = 0; i < n; i++) {
+        if (tokens[i] < 0 || tokens[i] >= n_vocab) {
+            throw Failure("token id " + std::to_string(tokens[i]) + " at index " + std::to_string(i) +
+                          " is outside the vocabulary (0.." + std::to_string(n_vocab - 1) + ")");
+        }
+    }
+    std::string out(n * 8 + 16, '\0');
+    int32_t len = llama_detokenize(vocab, tokens, (int32_t) n, out.data(), (int32_t) out.size(), remove_special, unparse_special);
+    if (len < 0) {
+        out.resize((size_t) -len);
+        len = llama_detokenize(vocab, tokens, (int32_t) n, out.data(), (int32_t) out.size(), remove_special, unparse_special);
+    }
+    if (len < 0) throw Failure(with_log("detokenization failed"));
+    out.resize((size_t) len);
+    return out;
+}
+
+Napi::Float32Array to_float32_array(Napi::Env env, std::vector<float> && data) {
+    auto owned = std::make_unique<std::vector<float>>(std::move(data));
+    const size_t n = owned->size();
+    if (n == 0) return Napi::Float32Array::New(env, 0);
+    Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(
+        env, owned->data(), n * sizeof(float),
+        [](Napi::Env, void *, std::vector<float> * hint) { std::unique_ptr<std::vector<float>> release(hint); },
+        owned.get());
+    owned.release();  // now owned by the ArrayBuffer's finalizer
+    return Napi::Float32Array::New(env, n, buf, 0);
+}
+
+Napi::Int32Array to_int32_array(Napi::Env env, const std::vector<int32_t> & data) {
+    Napi::Int32Array arr = Napi::Int32Array::New(env, data.size());
+    if (!data.empty()) std::memcpy(arr.Data(), data.data(), data.size() * sizeof(int32_t));
+    return arr;
+}
+
+}  // namespace vl

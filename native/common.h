@@ -1,0 +1,72 @@
+// Shared declarations for the valuelens addon: RAII owners for llama.cpp objects, error capture
+// from llama.cpp's log, and small Node-API helpers.
+#pragma once
+
+#include <napi.h>
+
+#include "llama.h"
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace vl {
+
+struct ModelFree {
+    void operator()(llama_model * m) const { llama_model_free(m); }
+};
+struct ContextFree {
+    void operator()(llama_context * c) const { llama_free(c); }
+};
+struct SamplerFree {
+    void operator()(llama_sampler * s) const { llama_sampler_free(s); }
+};
+struct BatchOwner {
+    llama_batch batch{};
+    explicit BatchOwner(int32_t n_tokens) : batch(llama_batch_init(n_tokens, 0, 1)) {}
+    ~BatchOwner() { llama_batch_free(batch); }
+    BatchOwner(const BatchOwner &) = delete;
+    BatchOwner & operator=(const BatchOwner &) = delete;
+    void clear() { batch.n_tokens = 0; }
+    void add(llama_token tok, llama_pos pos, llama_seq_id seq, bool output) {
+        const int32_t i = batch.n_tokens++;
+        batch.token[i] = tok;
+        batch.pos[i] = pos;
+        batch.n_seq_id[i] = 1;
+        batch.seq_id[i][0] = seq;
+        batch.logits[i] = output ? 1 : 0;
+    }
+};
+
+using ContextPtr = std::unique_ptr<llama_context, ContextFree>;
+using SamplerPtr = std::unique_ptr<llama_sampler, SamplerFree>;
+
+// llama.cpp reports failures through its log; the last error lines of the calling thread are kept
+// so that a failing call can quote them in its JS error.
+void install_log_handler();
+std::string take_log_errors();
+void clear_log_errors();
+
+// An error thrown on a worker thread, carried to JS as an Error with this message.
+struct Failure : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Message for a failing llama.cpp call: what we were doing plus whatever llama.cpp logged.
+std::string with_log(const std::string & what);
+
+std::vector<llama_token> tokenize(const llama_vocab * vocab, const std::string & text, bool add_special, bool parse_special);
+std::string detokenize(const llama_vocab * vocab, const llama_token * tokens, size_t n, bool remove_special, bool unparse_special);
+
+// Hands a vector to JS as a Float32Array without copying: the ArrayBuffer owns the vector.
+Napi::Float32Array to_float32_array(Napi::Env env, std::vector<float> && data);
+Napi::Int32Array to_int32_array(Napi::Env env, const std::vector<int32_t> & data);
+
+// Per-addon-instance constructors (so worker threads and multiple environments stay separate).
+struct AddonData {
+    Napi::FunctionReference model_ctor;
+    Napi::FunctionReference session_ctor;
+};
+
+}  // namespace vl

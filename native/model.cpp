@@ -1,0 +1,218 @@
+#include "model.h"
+
+#include "session.h"
+
+#include <cstdio>
+#include <fstream>
+
+namespace vl {
+
+namespace {
+
+struct LoadOptions {
+    std::string path;
+    int32_t gpu_layers = 0;
+    bool mmap = true;
+    bool vocab_only = false;
+    bool check_tensors = false;
+};
+
+// Cheap checks done before llama.cpp sees the file, so common mistakes get a precise message.
+void precheck_file(const std::string & path) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) throw Failure("cannot open model file '" + path + "': no such file or not readable");
+    char magic[4] = {0, 0, 0, 0};
+    f.read(magic, 4);
+    if (f.gcount() < 4 || std::string(magic, 4) != "GGUF") {
+        throw Failure("'" + path + "' is not a GGUF file (bad magic bytes)");
+    }
+}
+
+class LoadWorker : public Napi::AsyncWorker {
+  public:
+    LoadWorker(Napi::Env env, LoadOptions opts)
+        : Napi::AsyncWorker(env, "valuelens.loadModel"), deferred_(Napi::Promise::Deferred::New(env)), opts_(std::move(opts)) {}
+
+    Napi::Promise promise() { return deferred_.Promise(); }
+
+    void Execute() override {
+        try {
+            clear_log_errors();
+            precheck_file(opts_.path);
+            llama_model_params params = llama_model_default_params();
+            params.n_gpu_layers = opts_.gpu_layers;
+            if (!opts_.mmap) params.load_mode = LLAMA_LOAD_MODE_NONE;
+            params.vocab_only = opts_.vocab_only;
+            params.check_tensors = opts_.check_tensors;
+            llama_model * m = llama_model_load_from_file(opts_.path.c_str(), params);
+            if (!m) throw Failure(with_log("failed to load model '" + opts_.path + "'"));
+            model_.reset(m, ModelFree{});
+        } catch (const std::exception & e) {
+            SetError(e.what());
+        }
+    }
+
+    void OnOK() override {
+        Napi::Env env = Env();
+        auto * data = env.GetInstanceData<AddonData>();
+        auto boxed = std::make_unique<std::shared_ptr<llama_model>>(model_);
+        auto holder = Napi::External<std::shared_ptr<llama_model>>::New(
+            env, boxed.get(), [](Napi::Env, std::shared_ptr<llama_model> * p) { std::unique_ptr<std::shared_ptr<llama_model>> release(p); });
+        boxed.release();  // owned by the External's finalizer now
+        Napi::Object obj = data->model_ctor.New({holder, Napi::Boolean::New(env, opts_.vocab_only)});
+        deferred_.Resolve(obj);
+    }
+
+    void OnError(const Napi::Error & err) override { deferred_.Reject(err.Value()); }
+
+  private:
+    Napi::Promise::Deferred deferred_;
+    LoadOptions opts_;
+    std::shared_ptr<llama_model> model_;
+};
+
+std::string meta_string(const llama_model * m, const char * key) {
+    char buf[512];
+    int32_t n = llama_model_meta_val_str(m, key, buf, sizeof(buf));
+    return n < 0 ? std::string() : std::string(buf, std::min<size_t>((size_t) n, sizeof(buf) - 1));
+}
+
+}  // namespace
+
+Napi::Function Model::Define(Napi::Env env) {
+    return DefineClass(env, "NativeModel",
+                       {
+                           InstanceMethod<&Model::Info>("info"),
+                           InstanceMethod<&Model::Tokenize>("tokenize"),
+                           InstanceMethod<&Model::Detokenize>("detokenize"),
+                           InstanceMethod<&Model::IsEog>("isEog"),
+                           InstanceMethod<&Model::CreateSession>("createSession"),
+                           InstanceMethod<&Model::Dispose>("dispose"),
+                       });
+}
+
+Model::Model(const Napi::CallbackInfo & info) : Napi::ObjectWrap<Model>(info) {
+    if (info.Length() < 1 || !info[0].IsExternal()) {
+        throw Napi::TypeError::New(info.Env(), "NativeModel cannot be constructed directly; use loadModel()");
+    }
+    model_ = *info[0].As<Napi::External<std::shared_ptr<llama_model>>>().Data();
+    vocab_only_ = info.Length() > 1 && info[1].ToBoolean().Value();
+}
+
+Napi::Value Model::Load(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "loadModel: path must be a string");
+    LoadOptions opts;
+    opts.path = info[0].As<Napi::String>().Utf8Value();
+    if (info.Length() > 1 && info[1].IsObject()) {
+        Napi::Object o = info[1].As<Napi::Object>();
+        if (o.Has("gpuLayers")) opts.gpu_layers = o.Get("gpuLayers").As<Napi::Number>().Int32Value();
+        if (o.Has("mmap")) opts.mmap = o.Get("mmap").ToBoolean().Value();
+        if (o.Has("vocabOnly")) opts.vocab_only = o.Get("vocabOnly").ToBoolean().Value();
+        if (o.Has("checkTensors")) opts.check_tensors = o.Get("checkTensors").ToBoolean().Value();
+    }
+    auto * worker = new LoadWorker(env, std::move(opts));  // AsyncWorker deletes itself when done
+    Napi::Promise p = worker->promise();
+    worker->Queue();
+    return p;
+}
+
+const llama_model & Model::live(Napi::Env env) const {
+    if (!model_) throw Napi::Error::New(env, "model has been disposed");
+    return *model_;
+}
+
+Napi::Value Model::Info(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    const llama_model * m = &live(env);
+    const llama_vocab * vocab = llama_model_get_vocab(m);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("arch", meta_string(m, "general.architecture"));
+    o.Set("name", meta_string(m, "general.name"));
+    char desc[256];
+    llama_model_desc(m, desc, sizeof(desc));
+    o.Set("description", std::string(desc));
+    // A vocab-only load has no hyperparameters; llama.cpp aborts if asked for per-layer ones.
+    const bool has_layers = !vocab_only_ && llama_model_n_layer(m) > 0;
+    o.Set("vocabOnly", vocab_only_);
+    o.Set("nLayer", has_layers ? llama_model_n_layer(m) : 0);
+    o.Set("nEmbd", has_layers ? llama_model_n_embd(m) : 0);
+    o.Set("nHead", has_layers ? llama_model_n_head(m) : 0);
+    o.Set("nHeadKv", has_layers ? llama_model_n_head_kv(m) : 0);
+    o.Set("nVocab", llama_vocab_n_tokens(vocab));
+    o.Set("contextLength", has_layers ? llama_model_n_ctx_train(m) : 0);
+    o.Set("nParams", (double) llama_model_n_params(m));
+    o.Set("sizeBytes", (double) llama_model_size(m));
+    o.Set("bos", llama_vocab_bos(vocab));
+    o.Set("eos", llama_vocab_eos(vocab));
+    o.Set("addBos", llama_vocab_get_add_bos(vocab));
+    const char * tmpl = llama_model_chat_template(m, nullptr);
+    o.Set("chatTemplate", tmpl ? Napi::Value(Napi::String::New(env, tmpl)) : env.Null());
+    Napi::Object meta = Napi::Object::New(env);
+    const int32_t n_meta = llama_model_meta_count(m);
+    std::vector<char> key(256), val(4096);
+    for (int32_t i = 0; i < n_meta; i++) {
+        int32_t kn = llama_model_meta_key_by_index(m, i, key.data(), key.size());
+        if (kn < 0) continue;
+        int32_t vn = llama_model_meta_val_str_by_index(m, i, val.data(), val.size());
+        if (vn >= (int32_t) val.size()) {
+            val.resize((size_t) vn + 1);
+            vn = llama_model_meta_val_str_by_index(m, i, val.data(), val.size());
+        }
+        meta.Set(std::string(key.data()), vn < 0 ? std::string() : std::string(val.data()));
+    }
+    o.Set("metadata", meta);
+    return o;
+}
+
+Napi::Value Model::Tokenize(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    const llama_model * m = &live(env);
+    if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "tokenize: text must be a string");
+    const bool add_special = info.Length() > 1 ? info[1].ToBoolean().Value() : true;
+    const bool parse_special = info.Length() > 2 ? info[2].ToBoolean().Value() : false;
+    try {
+        auto toks = tokenize(llama_model_get_vocab(m), info[0].As<Napi::String>().Utf8Value(), add_special, parse_special);
+        return to_int32_array(env, toks);
+    } catch (const std::exception & e) {
+        throw Napi::Error::New(env, e.what());
+    }
+}
+
+Napi::Value Model::Detokenize(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    const llama_model * m = &live(env);
+    if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+        throw Napi::TypeError::New(env, "detokenize: tokens must be an Int32Array");
+    }
+    Napi::Int32Array toks = info[0].As<Napi::Int32Array>();
+    const bool remove_special = info.Length() > 1 && info[1].ToBoolean().Value();
+    const bool unparse_special = info.Length() > 2 && info[2].ToBoolean().Value();
+    try {
+        return Napi::String::New(env, detokenize(llama_model_get_vocab(m), toks.Data(), toks.ElementLength(), remove_special, unparse_special));
+    } catch (const std::exception & e) {
+        throw Napi::Error::New(env, e.what());
+    }
+}
+
+Napi::Value Model::IsEog(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    const llama_model * m = &live(env);
+    return Napi::Boolean::New(env, llama_vocab_is_eog(llama_model_get_vocab(m), info[0].As<Napi::Number>().Int32Value()));
+}
+
+Napi::Value Model::CreateSession(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    live(env);
+    if (vocab_only_) throw Napi::Error::New(env, "cannot create a session: the model was loaded with vocabOnly");
+    Napi::Object opts = info.Length() > 0 && info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(env);
+    return Session::Create(env, model_, opts);
+}
+
+Napi::Value Model::Dispose(const Napi::CallbackInfo & info) {
+    // Sessions hold their own reference, so the weights stay until the last of them is gone.
+    model_.reset();
+    return info.Env().Undefined();
+}
+
+}  // namespace vl

@@ -1,0 +1,111 @@
+// A loaded GGUF model: metadata, tokenizer, and the factory for sessions.
+import { access } from "node:fs/promises";
+import { native, type NativeModel, type NativeModelInfo } from "./native.js";
+import { Session, type SessionOptions } from "./session.js";
+
+export interface LoadModelOptions {
+  /** Layers to offload to the GPU (CUDA/Metal/Vulkan builds); -1 = all. Default 0. */
+  gpuLayers?: number;
+  /** Memory-map the file (default true). */
+  mmap?: boolean;
+  /** Load only the tokenizer (no weights): tokenize/detokenize work, sessions do not. */
+  vocabOnly?: boolean;
+  /** Validate tensor data while loading (slower). */
+  checkTensors?: boolean;
+}
+
+export interface TokenizeOptions {
+  /** Add BOS/EOS as the model's tokenizer config says (default true). */
+  addSpecial?: boolean;
+  /** Parse special-token text such as "<|im_start|>" into its id (default false). */
+  parseSpecial?: boolean;
+}
+
+export class Model {
+  readonly path: string;
+  readonly arch: string;
+  readonly name: string;
+  readonly nLayer: number;
+  readonly nEmbd: number;
+  readonly nHead: number;
+  readonly nHeadKv: number;
+  readonly nVocab: number;
+  readonly contextLength: number;
+  readonly nParams: number;
+  readonly sizeBytes: number;
+  readonly vocabOnly: boolean;
+  readonly bos: number;
+  readonly eos: number;
+  readonly addBos: boolean;
+  /** Jinja chat template from the GGUF (tokenizer.chat_template), or null. */
+  readonly chatTemplate: string | null;
+  /** Every GGUF metadata key with its value rendered as a string (as llama.cpp reports it). */
+  readonly metadata: Readonly<Record<string, string>>;
+  #native: NativeModel | undefined;
+
+  /** @internal use loadModel() */
+  constructor(path: string, handle: NativeModel) {
+    const info: NativeModelInfo = handle.info();
+    this.path = path;
+    this.arch = info.arch;
+    this.name = info.name;
+    this.nLayer = info.nLayer;
+    this.nEmbd = info.nEmbd;
+    this.nHead = info.nHead;
+    this.nHeadKv = info.nHeadKv;
+    this.nVocab = info.nVocab;
+    this.contextLength = info.contextLength;
+    this.nParams = info.nParams;
+    this.sizeBytes = info.sizeBytes;
+    this.vocabOnly = info.vocabOnly;
+    this.bos = info.bos;
+    this.eos = info.eos;
+    this.addBos = info.addBos;
+    this.chatTemplate = info.chatTemplate;
+    this.metadata = Object.freeze({ ...info.metadata });
+    this.#native = handle;
+  }
+
+  /** @internal */
+  get handle(): NativeModel {
+    if (!this.#native) throw new Error("model has been disposed");
+    return this.#native;
+  }
+
+  tokenize(text: string, opts: TokenizeOptions = {}): Int32Array {
+    if (typeof text !== "string") throw new TypeError("tokenize: text must be a string");
+    return this.handle.tokenize(text, opts.addSpecial ?? true, opts.parseSpecial ?? false);
+  }
+
+  detokenize(tokens: ArrayLike<number>, opts: { removeSpecial?: boolean; unparseSpecial?: boolean } = {}): string {
+    const arr = tokens instanceof Int32Array ? tokens : Int32Array.from(tokens);
+    return this.handle.detokenize(arr, opts.removeSpecial ?? false, opts.unparseSpecial ?? false);
+  }
+
+  /** True for end-of-generation tokens (EOS, EOT, ...). */
+  isEog(token: number): boolean {
+    return this.handle.isEog(token);
+  }
+
+  async createSession(opts: SessionOptions = {}): Promise<Session> {
+    const handle = await this.handle.createSession(opts);
+    return new Session(this, handle);
+  }
+
+  /** Releases the weights once every session made from this model is disposed too. */
+  dispose(): void {
+    this.#native?.dispose();
+    this.#native = undefined;
+  }
+}
+
+export async function loadModel(path: string, opts: LoadModelOptions = {}): Promise<Model> {
+  if (typeof path !== "string" || path.length === 0) throw new TypeError("loadModel: path must be a non-empty string");
+  try {
+    await access(path);
+  } catch {
+    throw new Error(`cannot open model file '${path}': no such file or not readable`);
+  }
+  const handle = await native().loadModel(path, opts);
+  return new Model(path, handle);
+}

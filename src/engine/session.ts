@@ -1,0 +1,338 @@
+// A session is one llama.cpp context over a shared model: capture, steering, generation, log-probs.
+// Operations run one at a time (a context is single-threaded); callers may issue them freely and
+// they are queued in order.
+import type { Model } from "./model.js";
+import type { NativeSamplingOptions, NativeSession, NativeSessionOptions, NativeStep } from "./native.js";
+import { layerName, nativeSite, steeringBlock, type LayerSite } from "./layers.js";
+
+export type SessionOptions = NativeSessionOptions;
+
+/** Which token rows of each text are kept: the last token (the science's default), the mean over tokens, or all. */
+export type Position = "last" | "mean" | "all";
+const POSITION_CODE: Record<Position, number> = { last: 0, mean: 1, all: 2 };
+
+export interface CaptureOptions {
+  /** Layers to read (default: all, 1..nLayer). See the layer-site vocabulary in the README. */
+  layers?: readonly LayerSite[];
+  position?: Position;
+  addSpecial?: boolean;
+  parseSpecial?: boolean;
+  signal?: AbortSignal;
+}
+
+/** Captured residual-stream rows: per layer a row-major [rows × nEmbd] Float32Array. */
+export class Activations {
+  constructor(
+    readonly layers: readonly LayerSite[],
+    readonly position: Position,
+    readonly nEmbd: number,
+    /** Tokens per text. */
+    readonly tokenCounts: Int32Array,
+    /** For position "all": text i owns rows rowOffsets[i] .. rowOffsets[i+1]-1. */
+    readonly rowOffsets: Int32Array,
+    private readonly data: readonly Float32Array[],
+    /** Tokens that went through llama_decode. */
+    readonly decodedTokens: number,
+  ) {}
+
+  get nTexts(): number {
+    return this.tokenCounts.length;
+  }
+
+  /** The whole matrix of a layer (a view, not a copy). */
+  layer(layer: LayerSite): Float32Array {
+    const i = this.layers.findIndex((l) => layerName(l) === layerName(layer));
+    if (i < 0) throw new RangeError(`layer ${layerName(layer)} was not captured (captured: ${this.layers.map(layerName).join(", ")})`);
+    return this.data[i];
+  }
+
+  /** One row: text `text` (and for position "all" its token `token`). A view, not a copy. */
+  row(layer: LayerSite, text: number, token = 0): Float32Array {
+    if (!Number.isInteger(text) || text < 0 || text >= this.nTexts) throw new RangeError(`text index ${text} out of range`);
+    let r = text;
+    if (this.position === "all") {
+      if (!Number.isInteger(token) || token < 0 || token >= this.tokenCounts[text]) throw new RangeError(`token index ${token} out of range`);
+      r = this.rowOffsets[text] + token;
+    }
+    return this.layer(layer).subarray(r * this.nEmbd, (r + 1) * this.nEmbd);
+  }
+}
+
+export interface SteeringEntry {
+  /** Numeric k or "resid_post:k": the vector is added to the residual stream after block k, at every token. */
+  layer: LayerSite;
+  vector: Float32Array | readonly number[];
+  /** Multiplier (default 1). Entries on the same layer are summed. */
+  coefficient?: number;
+}
+
+export interface GenerateOptions {
+  maxTokens?: number;
+  /** 0 = greedy (default). */
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  minP?: number;
+  /** Sampling seed (default 42); sequence i of a batch uses seed + i. */
+  seed?: number;
+  /** Generation ends before the first occurrence of any of these strings. */
+  stop?: readonly string[];
+  /** GBNF grammar constraining the output. */
+  grammar?: string;
+  /** Tokenize the prompt with special tokens parsed (default true, so chat markup works). */
+  parseSpecial?: boolean;
+  addSpecial?: boolean;
+  signal?: AbortSignal;
+}
+
+export type StopReason = "eog" | "maxTokens" | "stop";
+
+export interface GenerationChunk {
+  token: number;
+  /** Text this token completed (may be empty while a multi-byte character or possible stop string is pending). */
+  text: string;
+}
+
+export interface GenerationResult {
+  text: string;
+  tokens: number[];
+  stopReason: StopReason;
+}
+
+export interface LogprobsResult {
+  tokens: Int32Array;
+  logprobs: Float32Array;
+  /** Sum of the continuation's log-probabilities. */
+  total: number;
+}
+
+class Mutex {
+  #tail: Promise<void> = Promise.resolve();
+  lock(): Promise<() => void> {
+    let release!: () => void;
+    const next = new Promise<void>((r) => (release = r));
+    const ready = this.#tail.then(() => release);
+    this.#tail = this.#tail.then(() => next);
+    return ready;
+  }
+}
+
+function abortError(): Error {
+  const e = new Error("The operation was aborted");
+  e.name = "AbortError";
+  return e;
+}
+
+export class Session {
+  readonly model: Model;
+  readonly contextSize: number;
+  readonly batchSize: number;
+  readonly maxSequences: number;
+  #native: NativeSession | undefined;
+  #mutex = new Mutex();
+  #steering: SteeringEntry[] = [];
+
+  /** @internal use model.createSession() */
+  constructor(model: Model, handle: NativeSession) {
+    this.model = model;
+    this.#native = handle;
+    const info = handle.info();
+    this.contextSize = info.contextSize;
+    this.batchSize = info.batchSize;
+    this.maxSequences = info.maxSequences;
+  }
+
+  get #handle(): NativeSession {
+    if (!this.#native) throw new Error("session has been disposed");
+    return this.#native;
+  }
+
+  /** Runs one native operation exclusively; an AbortSignal cancels it (also mid-decode on CPU). */
+  async #exclusive<T>(signal: AbortSignal | undefined, fn: (h: NativeSession) => Promise<T>): Promise<T> {
+    if (signal?.aborted) throw abortError();
+    const release = await this.#mutex.lock();
+    const h = this.#handle;
+    const onAbort = () => h.cancel();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      if (signal?.aborted) throw abortError();
+      return await fn(h);
+    } catch (e) {
+      if (signal?.aborted || (e instanceof Error && e.message === "aborted")) throw abortError();
+      throw e;
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      release();
+    }
+  }
+
+  /**
+   * Runs the texts through the model (packed as parallel sequences, several per llama_decode) and
+   * returns the residual stream at the requested layers and positions.
+   */
+  async capture(texts: readonly string[] | readonly Int32Array[], opts: CaptureOptions = {}): Promise<Activations> {
+    const nLayer = this.model.nLayer;
+    const layers = opts.layers ?? Array.from({ length: nLayer }, (_, i) => i + 1);
+    if (layers.length === 0) throw new RangeError("capture: no layers requested");
+    const sites = layers.map((l) => nativeSite(l, nLayer));
+    const seen = new Set<number>();
+    for (let i = 0; i < sites.length; i++) {
+      if (seen.has(sites[i])) throw new RangeError(`capture: layer ${layerName(layers[i])} requested twice (or as an alias of another)`);
+      seen.add(sites[i]);
+    }
+    const position = opts.position ?? "last";
+    if (!(position in POSITION_CODE)) throw new RangeError(`capture: position must be last, mean or all (got '${String(position)}')`);
+    if (!Array.isArray(texts)) throw new TypeError("capture: texts must be an array");
+    const input = texts as string[] | Int32Array[];
+    const r = await this.#exclusive(opts.signal, (h) =>
+      h.capture(input, { sites, mode: POSITION_CODE[position], addSpecial: opts.addSpecial ?? true, parseSpecial: opts.parseSpecial ?? false }),
+    );
+    return new Activations([...layers], position, this.model.nEmbd, r.tokenCounts, r.rowOffsets, r.data, r.decodedTokens);
+  }
+
+  /** Replaces the steering vectors. They apply to every decode (capture, generate, logprobs) until cleared. */
+  async setSteering(entries: readonly SteeringEntry[]): Promise<void> {
+    const { nLayer, nEmbd } = this.model;
+    const perBlock = new Map<number, Float32Array>();
+    for (const e of entries) {
+      const block = steeringBlock(e.layer, nLayer);
+      if (e.vector.length !== nEmbd) throw new RangeError(`steering vector for layer ${layerName(e.layer)} has length ${e.vector.length}, the model's nEmbd is ${nEmbd}`);
+      const c = e.coefficient ?? 1;
+      if (!Number.isFinite(c)) throw new RangeError("steering coefficient must be finite");
+      const acc = perBlock.get(block) ?? new Float32Array(nEmbd);
+      for (let j = 0; j < nEmbd; j++) {
+        const v = e.vector[j];
+        if (!Number.isFinite(v)) throw new RangeError(`steering vector for layer ${layerName(e.layer)} has a non-finite value at ${j}`);
+        acc[j] += c * v;
+      }
+      perBlock.set(block, acc);
+    }
+    await this.#exclusive(undefined, async (h) => h.setSteering([...perBlock].map(([block, vector]) => ({ block, vector }))));
+    this.#steering = entries.map((e) => ({ ...e }));
+  }
+
+  async clearSteering(): Promise<void> {
+    await this.#exclusive(undefined, async (h) => h.setSteering([]));
+    this.#steering = [];
+  }
+
+  /** The steering entries currently applied. */
+  get steering(): readonly SteeringEntry[] {
+    return this.#steering;
+  }
+
+  #tokens(x: string | Int32Array, addSpecial: boolean, parseSpecial: boolean): Int32Array {
+    return typeof x === "string" ? this.model.tokenize(x, { addSpecial, parseSpecial }) : x;
+  }
+
+  /** Log-probability of each continuation token given the prompt (and everything before it). */
+  async logprobs(prompt: string | Int32Array, continuation: string | Int32Array, opts: { signal?: AbortSignal; parseSpecial?: boolean } = {}): Promise<LogprobsResult> {
+    const p = this.#tokens(prompt, true, opts.parseSpecial ?? true);
+    const c = this.#tokens(continuation, false, false);
+    const lp = await this.#exclusive(opts.signal, (h) => h.logprobs(p, c));
+    let total = 0;
+    for (const v of lp) total += v;
+    return { tokens: c, logprobs: lp, total };
+  }
+
+  /** Streams the continuation of one prompt, token by token. */
+  async *generate(prompt: string | Int32Array, opts: GenerateOptions = {}): AsyncGenerator<GenerationChunk, GenerationResult, void> {
+    let result: GenerationResult | undefined;
+    for await (const ev of this.#generate([prompt], opts)) {
+      if (ev.kind === "token") yield { token: ev.token, text: ev.text };
+      else result = ev.result;
+    }
+    if (!result) throw new Error("generation ended without a result");
+    return result;
+  }
+
+  /** Generates to completion and returns the text. */
+  async complete(prompt: string | Int32Array, opts: GenerateOptions = {}): Promise<GenerationResult> {
+    const [r] = await this.generateBatch([prompt], opts);
+    return r;
+  }
+
+  /** Generates for many prompts at once, as parallel sequences in this context (same steering for all). */
+  async generateBatch(prompts: ReadonlyArray<string | Int32Array>, opts: GenerateOptions = {}): Promise<GenerationResult[]> {
+    const out: GenerationResult[] = new Array(prompts.length);
+    for await (const ev of this.#generate(prompts, opts)) if (ev.kind === "done") out[ev.seq] = ev.result;
+    return out;
+  }
+
+  async *#generate(
+    prompts: ReadonlyArray<string | Int32Array>,
+    opts: GenerateOptions,
+  ): AsyncGenerator<{ kind: "token"; seq: number; token: number; text: string } | { kind: "done"; seq: number; result: GenerationResult }> {
+    const maxTokens = opts.maxTokens ?? 128;
+    if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new RangeError("maxTokens must be a positive integer");
+    if (prompts.length === 0) return;
+    if (prompts.length > this.maxSequences) throw new RangeError(`${prompts.length} prompts exceed this session's maxSequences (${this.maxSequences})`);
+    const stops = (opts.stop ?? []).filter((s) => s.length > 0);
+    const hold = stops.reduce((m, s) => Math.max(m, s.length - 1), 0);
+    const sampling: NativeSamplingOptions = {
+      temperature: opts.temperature ?? 0,
+      topP: opts.topP ?? 1,
+      topK: opts.topK ?? 0,
+      minP: opts.minP ?? 0,
+      seed: opts.seed ?? 42,
+      ...(opts.grammar ? { grammar: opts.grammar } : {}),
+    };
+    const tokenized = prompts.map((p) => this.#tokens(p, opts.addSpecial ?? true, opts.parseSpecial ?? true));
+    const signal = opts.signal;
+    if (signal?.aborted) throw abortError();
+    const release = await this.#mutex.lock();
+    const h = this.#handle;
+    const onAbort = () => h.cancel();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const seqs = tokenized.map(() => ({ tokens: [] as number[], text: "", emitted: 0, done: false }));
+    try {
+      let step: NativeStep = await h.genStart(tokenized, sampling);
+      for (;;) {
+        for (let i = 0; i < seqs.length; i++) {
+          const s = seqs[i];
+          const tok = step.tokens[i];
+          if (s.done || tok < 0) continue;
+          let reason: StopReason | undefined;
+          if (step.eog[i]) reason = "eog";
+          else {
+            s.tokens.push(tok);
+            s.text = this.model.detokenize(s.tokens);
+            for (const stop of stops) {
+              const at = s.text.indexOf(stop, Math.max(0, s.emitted - stop.length));
+              if (at >= 0) {
+                s.text = s.text.slice(0, at);
+                reason = "stop";
+              }
+            }
+            if (!reason && s.tokens.length >= maxTokens) reason = "maxTokens";
+          }
+          let safe = reason ? s.text.length : s.text.length - hold;
+          if (!reason && s.text.endsWith("\uFFFD")) safe = Math.min(safe, s.text.length - 1);
+          const delta = safe > s.emitted ? s.text.slice(s.emitted, safe) : "";
+          if (safe > s.emitted) s.emitted = safe;
+          if (!step.eog[i]) yield { kind: "token", seq: i, token: tok, text: delta };
+          if (reason) {
+            s.done = true;
+            if (reason !== "eog") h.genStop(i);
+            yield { kind: "done", seq: i, result: { text: s.text, tokens: s.tokens, stopReason: reason } };
+          }
+        }
+        if (seqs.every((s) => s.done)) break;
+        if (signal?.aborted) throw abortError();
+        step = await h.genStep();
+      }
+    } catch (e) {
+      if (signal?.aborted || (e instanceof Error && e.message === "aborted")) throw abortError();
+      throw e;
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      release();
+    }
+  }
+
+  /** Frees the context (after any running operation finishes). */
+  dispose(): void {
+    this.#native?.dispose();
+    this.#native = undefined;
+  }
+}
