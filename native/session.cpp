@@ -632,7 +632,6 @@ Napi::Value Session::Info(const Napi::CallbackInfo & info) {
 Napi::Value Session::Capture(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     if (!core_) throw Napi::Error::New(env, "session has been disposed");
-    if (!core_->hooks) throw Napi::Error::New(env, "this session was created with hooks: false and cannot capture");
     if (info.Length() < 2 || !info[0].IsArray() || !info[1].IsObject()) throw Napi::TypeError::New(env, "capture(texts, options)");
     CaptureInput in;
     Napi::Array texts = info[0].As<Napi::Array>();
@@ -656,6 +655,8 @@ Napi::Value Session::Capture(const Napi::CallbackInfo & info) {
         if (std::find(in.sites.begin(), in.sites.end(), site) != in.sites.end()) throw Napi::RangeError::New(env, "capture: duplicate site");
         in.sites.push_back(site);
     }
+    // With no sites this is a plain batched decode (the benchmark baseline), allowed without hooks.
+    if (!core_->hooks && !in.sites.empty()) throw Napi::Error::New(env, "this session was created with hooks: false and cannot capture");
     const int mode = o.Get("mode").As<Napi::Number>().Int32Value();
     if (mode < 0 || mode > 2) throw Napi::RangeError::New(env, "capture: bad position mode");
     in.mode = (Position) mode;

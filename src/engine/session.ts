@@ -174,20 +174,34 @@ export class Session {
     const nLayer = this.model.nLayer;
     const layers = opts.layers ?? Array.from({ length: nLayer }, (_, i) => i + 1);
     if (layers.length === 0) throw new RangeError("capture: no layers requested");
+    // Aliases (e.g. nLayer and "final_norm") share one native site and one buffer.
     const sites = layers.map((l) => nativeSite(l, nLayer));
-    const seen = new Set<number>();
-    for (let i = 0; i < sites.length; i++) {
-      if (seen.has(sites[i])) throw new RangeError(`capture: layer ${layerName(layers[i])} requested twice (or as an alias of another)`);
-      seen.add(sites[i]);
+    const unique = [...new Set(sites)];
+    const names = new Set<string>();
+    for (const l of layers) {
+      if (names.has(layerName(l))) throw new RangeError(`capture: layer ${layerName(l)} requested twice`);
+      names.add(layerName(l));
     }
     const position = opts.position ?? "last";
     if (!(position in POSITION_CODE)) throw new RangeError(`capture: position must be last, mean or all (got '${String(position)}')`);
     if (!Array.isArray(texts)) throw new TypeError("capture: texts must be an array");
     const input = texts as string[] | Int32Array[];
     const r = await this.#exclusive(opts.signal, (h) =>
-      h.capture(input, { sites, mode: POSITION_CODE[position], addSpecial: opts.addSpecial ?? true, parseSpecial: opts.parseSpecial ?? false }),
+      h.capture(input, { sites: unique, mode: POSITION_CODE[position], addSpecial: opts.addSpecial ?? true, parseSpecial: opts.parseSpecial ?? false }),
     );
-    return new Activations([...layers], position, this.model.nEmbd, r.tokenCounts, r.rowOffsets, r.data, r.decodedTokens);
+    const data = sites.map((s) => r.data[unique.indexOf(s)]);
+    return new Activations([...layers], position, this.model.nEmbd, r.tokenCounts, r.rowOffsets, data, r.decodedTokens);
+  }
+
+  /**
+   * Runs the texts through the model with exactly the batching of capture() but reads nothing:
+   * the baseline that capture overhead is measured against. Returns the number of decoded tokens.
+   */
+  async decode(texts: readonly string[] | readonly Int32Array[], opts: { addSpecial?: boolean; parseSpecial?: boolean; signal?: AbortSignal } = {}): Promise<number> {
+    if (!Array.isArray(texts)) throw new TypeError("decode: texts must be an array");
+    const input = texts as string[] | Int32Array[];
+    const r = await this.#exclusive(opts.signal, (h) => h.capture(input, { sites: [], mode: 0, addSpecial: opts.addSpecial ?? true, parseSpecial: opts.parseSpecial ?? false }));
+    return r.decodedTokens;
   }
 
   /** Replaces the steering vectors. They apply to every decode (capture, generate, logprobs) until cleared. */

@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+// Capture throughput vs plain batched llama.cpp decode, side by side in one process.
+//   (a) plain decode, session without the eval callback (llama.cpp as is)
+//   (b) capture of every layer at the last token
+//   (c) capture of every layer at every token
+// Same texts, same batching; prints tokens/s, the ratios (b)/(a) and (c)/(a), and peak RSS.
+// Options: --texts N (512) --dim 896 --layers 24 --heads 14 --kv-heads 2 --ff 4864 --type q8_0|f16
+//          --vocab qwen2|llama-spm --rounds R (2) --threads T --json
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { loadModel } from "../dist/index.js";
+import { synthModel, Rng } from "../dist/gguf/index.js";
+import { packageRoot } from "../dist/engine/native.js";
+
+const { values: a } = parseArgs({
+  options: {
+    texts: { type: "string", default: "512" },
+    dim: { type: "string", default: "896" },
+    layers: { type: "string", default: "24" },
+    heads: { type: "string", default: "14" },
+    "kv-heads": { type: "string", default: "2" },
+    ff: { type: "string", default: "4864" },
+    type: { type: "string", default: "q8_0" },
+    vocab: { type: "string", default: "qwen2" },
+    rounds: { type: "string", default: "2" },
+    threads: { type: "string", default: "0" },
+    "gpu-layers": { type: "string", default: "0" },
+    json: { type: "boolean", default: false },
+  },
+});
+const root = packageRoot();
+const outDir = join(root, "bench", "out");
+mkdirSync(outDir, { recursive: true });
+const shape = { nEmbd: +a.dim, nLayer: +a.layers, nHead: +a.heads, nHeadKv: +a["kv-heads"], nFf: +a.ff };
+const modelPath = join(outDir, `synth-${a.vocab}-${shape.nEmbd}x${shape.nLayer}-${a.type}.gguf`);
+const log = (...m) => (a.json ? undefined : console.log(...m));
+
+if (!existsSync(modelPath)) {
+  log(`writing synthetic model ${modelPath} ...`);
+  await synthModel({ out: modelPath, vocabGguf: join(root, "vendor", "llama.cpp", "models", `ggml-vocab-${a.vocab}.gguf`), ...shape, seed: 1, weightType: a.type, contextLength: 4096 });
+}
+const model = await loadModel(modelPath, { gpuLayers: +a["gpu-layers"] });
+const rng = new Rng(7);
+// 20–80 tokens each, ids drawn from the ordinary (non-special) part of the vocabulary.
+const texts = Array.from({ length: +a.texts }, () => Int32Array.from({ length: 20 + Math.floor(rng.uniform() * 61) }, () => 1000 + Math.floor(rng.uniform() * (model.nVocab - 2000))));
+const totalTokens = texts.reduce((s, t) => s + t.length, 0);
+const sessionOpts = { contextSize: 4096, batchSize: 2048, maxSequences: 64, threads: +a.threads || undefined };
+const plain = await model.createSession({ ...sessionOpts, hooks: false });
+const hooked = await model.createSession(sessionOpts);
+const layers = Array.from({ length: model.nLayer }, (_, i) => i + 1);
+
+const modes = {
+  plain: () => plain.decode(texts),
+  last: () => hooked.capture(texts, { layers, position: "last" }),
+  all: () => hooked.capture(texts, { layers, position: "all" }),
+  // Every token but without the top two sites: llama.cpp then computes the last block, the final
+  // norm and the lm head only for the last token of each text, as in (a). Isolates that cost.
+  allBelowTop: () => hooked.capture(texts, { layers: layers.slice(0, -2), position: "all" }),
+};
+const rss = {};
+const best = { plain: Infinity, last: Infinity, all: Infinity, allBelowTop: Infinity };
+await plain.decode(texts.slice(0, 64)); // warm-up (page in weights, allocate buffers)
+await hooked.capture(texts.slice(0, 64), { layers });
+for (let r = 0; r < +a.rounds; r++) {
+  for (const [name, fn] of Object.entries(modes)) {
+    const t0 = performance.now();
+    let res = await fn();
+    const dt = (performance.now() - t0) / 1000;
+    res = null;
+    best[name] = Math.min(best[name], dt);
+    rss[name] = Math.max(rss[name] ?? 0, process.resourceUsage().maxRSS / 1024);
+    log(`  round ${r + 1} ${name.padEnd(11)} ${(totalTokens / dt).toFixed(1)} tok/s`);
+  }
+}
+const tps = Object.fromEntries(Object.entries(best).map(([k, v]) => [k, totalTokens / v]));
+const result = {
+  bench: "capture",
+  model: { ...shape, type: a.type, vocab: a.vocab, nVocab: model.nVocab },
+  texts: texts.length,
+  tokens: totalTokens,
+  batching: sessionOpts,
+  tokensPerSecond: tps,
+  ratio: { lastOverPlain: tps.last / tps.plain, allOverPlain: tps.all / tps.plain, allBelowTopOverPlain: tps.allBelowTop / tps.plain },
+  peakRssMiB: rss,
+  rounds: +a.rounds,
+};
+if (a.json) console.log(JSON.stringify(result));
+else {
+  console.log(`\ncapture benchmark: ${texts.length} texts, ${totalTokens} tokens, model ${shape.nEmbd}d x ${shape.nLayer}L ${a.type} (${a.vocab} vocab), best of ${a.rounds}`);
+  console.log(`  (a) plain decode        ${tps.plain.toFixed(1)} tok/s`);
+  console.log(`  (b) capture all, last   ${tps.last.toFixed(1)} tok/s   ratio (b)/(a) = ${result.ratio.lastOverPlain.toFixed(3)}`);
+  console.log(`  (c) capture all, every  ${tps.all.toFixed(1)} tok/s   ratio (c)/(a) = ${result.ratio.allOverPlain.toFixed(3)}`);
+  console.log(`  (d) every token, layers 1..L-2 ${tps.allBelowTop.toFixed(1)} tok/s   ratio (d)/(a) = ${result.ratio.allBelowTopOverPlain.toFixed(3)}`);
+  console.log(`  peak RSS (MiB, cumulative): plain ${rss.plain.toFixed(0)}, last ${rss.last.toFixed(0)}, all ${rss.all.toFixed(0)}`);
+}
+plain.dispose();
+hooked.dispose();
+model.dispose();

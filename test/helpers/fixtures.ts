@@ -1,0 +1,52 @@
+// Synthetic models for the engine tests, written once per test file into a temp folder.
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { synthModel, type SynthOptions, type SynthResult } from "../../src/gguf/index.js";
+import { packageRoot } from "../../src/engine/native.js";
+
+export const vocabDir = join(packageRoot(), "vendor", "llama.cpp", "models");
+export const spmVocab = join(vocabDir, "ggml-vocab-llama-spm.gguf");
+export const qwenVocab = join(vocabDir, "ggml-vocab-qwen2.gguf");
+export const hasVocabs = existsSync(spmVocab) && existsSync(qwenVocab);
+
+export function tempDir(prefix = "valuelens-test-"): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A tiny llama model (real SPM tokenizer when the vendored vocab exists, else the built-in one). */
+export async function tinyModel(dir: string, overrides: Partial<SynthOptions> = {}): Promise<SynthResult> {
+  return synthModel({
+    out: join(dir, `tiny-${overrides.seed ?? 7}-${overrides.weightType ?? "f32"}.gguf`),
+    ...(existsSync(spmVocab) ? { vocabGguf: spmVocab } : {}),
+    nEmbd: 64,
+    nLayer: 4,
+    nHead: 4,
+    nHeadKv: 2,
+    nFf: 160,
+    contextLength: 512,
+    seed: 7,
+    weightType: "f32",
+    ...overrides,
+  });
+}
+
+/** Max |a-b| over max(|b|∞, 1e-12): a relative error over the whole vector, robust near zero entries. */
+export function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length mismatch ${a.length} vs ${b.length}`);
+  let diff = 0;
+  let scale = 1e-12;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return diff / scale;
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length mismatch ${a.length} vs ${b.length}`);
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i] - b[i]));
+  return diff;
+}
