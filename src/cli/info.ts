@@ -1,0 +1,39 @@
+// `valuelens info MODEL.gguf`: what llama.cpp sees in a model, and how this build runs it.
+import { loadModel } from "../engine/model.js";
+import { native } from "../engine/native.js";
+import { parseFlags, UsageError } from "./args.js";
+
+export const infoUsage = `usage: valuelens info [MODEL.gguf] [--metadata] [--json]
+  Without a model: the native backend of this build.`;
+
+export async function infoCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseFlags(argv, { metadata: { type: "boolean" }, json: { type: "boolean" } }, infoUsage);
+  if (positionals.length > 1) throw new UsageError(infoUsage);
+  const backend = native().backendInfo();
+  if (positionals.length === 0) {
+    process.stdout.write(values.json ? JSON.stringify(backend) + "\n" : `backend: ${backend.build}\n${backend.systemInfo}\n`);
+    return;
+  }
+  const m = await loadModel(positionals[0], { vocabOnly: false });
+  const info = {
+    path: m.path,
+    arch: m.arch,
+    name: m.name,
+    nLayer: m.nLayer,
+    nEmbd: m.nEmbd,
+    nHead: m.nHead,
+    nHeadKv: m.nHeadKv,
+    nVocab: m.nVocab,
+    contextLength: m.contextLength,
+    nParams: m.nParams,
+    sizeBytes: m.sizeBytes,
+    chatTemplate: m.chatTemplate,
+    ...(values.metadata ? { metadata: m.metadata } : {}),
+  };
+  m.dispose();
+  if (values.json) process.stdout.write(JSON.stringify(info) + "\n");
+  else {
+    process.stdout.write(`${info.path}\n  ${info.arch} "${info.name}": ${info.nLayer} layers, nEmbd ${info.nEmbd}, heads ${info.nHead}/${info.nHeadKv}, vocab ${info.nVocab}, context ${info.contextLength}, ${(info.nParams / 1e6).toFixed(1)}M params\n  layers 1..${info.nLayer} (HF hidden_states; ${info.nLayer} = after the final norm)\n`);
+    if (values.metadata) for (const [k, v] of Object.entries(m.metadata)) process.stdout.write(`  ${k} = ${v.length > 120 ? v.slice(0, 117) + "..." : v}\n`);
+  }
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// valuelens command line: thin commands over the library.
+import { createRequire } from "node:module";
+import { UsageError } from "./args.js";
+import { infoCommand } from "./info.js";
+import { synthCommand } from "./synth.js";
+
+type Command = (argv: string[]) => Promise<void>;
+
+const commands: Record<string, { run: Command; summary: string }> = {
+  synth: { run: synthCommand, summary: "write a synthetic GGUF model (optionally with planted concepts)" },
+  info: { run: infoCommand, summary: "show a model's shape and metadata, or this build's backend" },
+};
+
+function usage(): string {
+  const lines = Object.entries(commands).map(([n, c]) => `  ${n.padEnd(12)} ${c.summary}`);
+  return `usage: valuelens <command> [options]\n\ncommands:\n${lines.join("\n")}\n\nRun \`valuelens <command> --help\` for a command's options.`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(usage() + "\n");
+    return name ? 0 : 2;
+  }
+  if (name === "--version" || name === "version") {
+    const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
+    process.stdout.write(`${pkg.version}\n`);
+    return 0;
+  }
+  const cmd = commands[name];
+  if (!cmd) {
+    process.stderr.write(`valuelens: unknown command '${name}'\n\n${usage()}\n`);
+    return 2;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    try {
+      await cmd.run(["--help"]);
+    } catch (e) {
+      process.stdout.write(((e as Error).message.split("\n\n")[1] ?? (e as Error).message) + "\n");
+    }
+    return 0;
+  }
+  try {
+    await cmd.run(rest);
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`valuelens ${name}: ${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`valuelens ${name}: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}
+
+const isEntry = process.argv[1] && (await import("node:url")).pathToFileURL(process.argv[1]).href === import.meta.url;
+if (isEntry || process.argv[1]?.endsWith("/valuelens")) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}

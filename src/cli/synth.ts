@@ -1,0 +1,97 @@
+// `valuelens synth`: write a synthetic llama-architecture GGUF (optionally with planted concepts).
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { packageRoot } from "../engine/native.js";
+import { synthModel } from "../gguf/index.js";
+import { synthPlantedModel, type PlantSpec } from "../synth/planted.js";
+import { choiceFlag, intFlag, numFlag, parseFlags, UsageError } from "./args.js";
+
+export const synthUsage = `usage: valuelens synth --out FILE.gguf [options]
+  --dim N            embedding size (default 64)
+  --layers N         transformer blocks (default 4)
+  --heads N          attention heads (default 4)
+  --kv-heads N       KV heads (default = heads)
+  --ff N             feed-forward size (default 4*dim)
+  --context N        context length (default 2048)
+  --type T           f32 | f16 | q8_0 (default f32)
+  --vocab V          llama-spm | qwen2 | builtin | PATH.gguf (tokenizer copied from it; default llama-spm)
+  --seed N           weight seed (default 0)
+  --block-scale X    init scale of attn_output/ffn_down (default 0.5)
+  --plant FILE.json  planted concepts: {"seed":1,"concepts":[{"concept":"morality","alpha":4,
+                     "langs":{"en":{"angleDeg":0,"pos":["good"],"neg":["bad"]}}}]}
+  --json             print the result as JSON`;
+
+export function vocabPath(v: string): string | undefined {
+  if (v === "builtin") return undefined;
+  if (/^[a-z0-9-]+$/.test(v) && !v.endsWith(".gguf")) return join(packageRoot(), "vendor", "llama.cpp", "models", `ggml-vocab-${v}.gguf`);
+  return v;
+}
+
+export async function synthCommand(argv: string[]): Promise<void> {
+  const { values } = parseFlags(
+    argv,
+    {
+      out: { type: "string" },
+      dim: { type: "string" },
+      layers: { type: "string" },
+      heads: { type: "string" },
+      "kv-heads": { type: "string" },
+      ff: { type: "string" },
+      context: { type: "string" },
+      type: { type: "string" },
+      vocab: { type: "string" },
+      seed: { type: "string" },
+      "block-scale": { type: "string" },
+      plant: { type: "string" },
+      json: { type: "boolean" },
+    },
+    synthUsage,
+  );
+  if (!values.out) throw new UsageError(`--out is required\n\n${synthUsage}`);
+  const dim = intFlag("dim", values.dim, 64, 1);
+  const heads = intFlag("heads", values.heads, 4, 1);
+  if (dim % heads !== 0) throw new UsageError(`--dim (${dim}) must be divisible by --heads (${heads})`);
+  const kvHeads = intFlag("kv-heads", values["kv-heads"], heads, 1);
+  if (heads % kvHeads !== 0) throw new UsageError(`--heads (${heads}) must be divisible by --kv-heads (${kvHeads})`);
+  const opts = {
+    out: values.out,
+    vocabGguf: vocabPath(values.vocab ?? "llama-spm"),
+    nEmbd: dim,
+    nLayer: intFlag("layers", values.layers, 4, 1),
+    nHead: heads,
+    nHeadKv: kvHeads,
+    nFf: intFlag("ff", values.ff, 4 * dim, 1),
+    contextLength: intFlag("context", values.context, 2048, 8),
+    weightType: choiceFlag("type", values.type, ["f32", "f16", "q8_0"] as const, "f32"),
+    seed: intFlag("seed", values.seed, 0, 0),
+    blockScale: numFlag("block-scale", values["block-scale"], 0.5),
+  };
+  let spec: PlantSpec | undefined;
+  if (values.plant) {
+    try {
+      spec = JSON.parse(await readFile(values.plant, "utf8")) as PlantSpec;
+    } catch (e) {
+      throw new UsageError(`cannot read plant spec '${values.plant}': ${(e as Error).message}`);
+    }
+    if (!spec || !Array.isArray(spec.concepts)) throw new UsageError(`plant spec '${values.plant}' needs a "concepts" array`);
+  }
+  const r = spec ? await synthPlantedModel(opts, spec) : await synthModel(opts);
+  const summary = {
+    path: r.path,
+    bytes: r.bytes,
+    nVocab: r.nVocab,
+    nEmbd: r.nEmbd,
+    nLayer: r.nLayer,
+    nHead: r.nHead,
+    nHeadKv: r.nHeadKv,
+    nFf: r.nFf,
+    weightType: r.weightType,
+    vocab: r.vocab,
+    planted: r.planted.map((p) => ({ concept: p.concept, lang: p.lang, alpha: p.alpha, posTokens: p.posTokens.length, negTokens: p.negTokens.length })),
+  };
+  if (values.json) process.stdout.write(JSON.stringify(summary) + "\n");
+  else {
+    process.stdout.write(`wrote ${r.path} (${(r.bytes / 1048576).toFixed(1)} MiB): llama ${r.nEmbd}d × ${r.nLayer} layers, ${r.nHead}/${r.nHeadKv} heads, ff ${r.nFf}, ${r.weightType}, vocab ${r.vocab} (${r.nVocab})\n`);
+    for (const p of summary.planted) process.stdout.write(`  planted ${p.concept}/${p.lang}: alpha ${p.alpha}, ${p.posTokens} pos tokens, ${p.negTokens} neg tokens\n`);
+  }
+}
