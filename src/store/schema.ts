@@ -1,5 +1,9 @@
 // Column names and provenance record of the Arrow files valuelens writes. One vocabulary for
 // the writer, the readers, the CLI and the docs.
+//
+// Activation files are Arrow IPC *streams* (written to `<path>.partial`, renamed on close); every record batch
+// carries its own (non-delta) dictionaries, so any prefix of complete batches is a valid stream.
+// Vector files are Arrow IPC *files*. Both carry the provenance as schema metadata under PROVENANCE_KEY.
 
 /** One row per (text, layer) in an activation file. */
 export const ACTIVATION_COLUMNS = {
@@ -9,17 +13,17 @@ export const ACTIVATION_COLUMNS = {
   side: "side", // Dictionary<Utf8>: "pos" | "neg"
   split: "split", // Dictionary<Utf8>: "train" | "val" | "test"
   template: "template", // Dictionary<Utf8>: template id
-  layer: "layer", // Utf8: canonical layer site ("12", "resid_post:24", "final_norm")
+  layer: "layer", // Dictionary<Utf8>: canonical layer site, String(LayerSite) ("12", "resid_post:24", "final_norm")
   tokenCount: "token_count", // Int32: tokens of the templated text
   vector: "vector", // FixedSizeList<Float32 | Float16>[nEmbd]
 } as const;
 
 /** One row per (concept, lang, layer, method) in a vector file. */
 export const VECTOR_COLUMNS = {
-  concept: "concept",
-  lang: "lang",
+  concept: "concept", // Utf8
+  lang: "lang", // Utf8
   layer: "layer", // Utf8 canonical layer site
-  method: "method", // "mean_diff" | "pca" | "random" | "logistic"
+  method: "method", // Utf8: "mean_diff" | "pca" | "random" | "logistic"
   unit: "unit", // FixedSizeList<Float32>[nEmbd], unit length, sign applied (positives project higher)
   raw: "raw", // FixedSizeList<Float32>[nEmbd], unnormalised, as the method produced it (before the sign)
   sign: "sign", // Int8: +1 | -1

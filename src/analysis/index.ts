@@ -1,0 +1,43 @@
+/** Cross-lingual concept analysis: recognition, consistency, transfer and linguistic correlation. */
+
+export { bootstrapAccuracies, mean, pearson, percentile, type AccuracyBootstrap, type BootstrapOptions, type Interval } from "./stats.js";
+export {
+  crossLingualRecognition,
+  pairCorrectness,
+  recognitionAccuracy,
+  recognitionCurve,
+  type BestLayer,
+  type CrossLingualInput,
+  type CrossLingualResult,
+  type RecognitionCurve,
+  type RecognitionCurveInput,
+  type RecognitionCurveOptions,
+  type RecognitionOptions,
+  type TieRule,
+} from "./recognition.js";
+export { aggregateSimilarity, cosine, layerSimilarities, layerwiseSimilarity, type LangMatrix, type LayerSimilarity, type LayerwiseCurve } from "./similarity.js";
+export { bestLayerAccuracyMatrix, transferAnalysis, type TransferResult } from "./transfer.js";
+export {
+  correlationTable,
+  directCorrelation,
+  directReleasedCode,
+  offDiagonalPairs,
+  splitCorrelation,
+  type CorrelationOptions,
+  type CorrelationRow,
+  type LinguisticSimilarityFn,
+  type SplitCorrelation,
+} from "./correlation.js";
+export {
+  hasLang2vec,
+  LANG2VEC_DISTANCES,
+  LANG2VEC_ISO3,
+  LANG2VEC_LANGS,
+  LANG2VEC_TYPES,
+  linguisticDistance,
+  linguisticSimilarity,
+  PAPER_LINGUISTIC_TYPES,
+  type Lang2vecLang,
+  type Lang2vecType,
+} from "./lang2vec.js";
+export { MODEL_PRESETS, presetForModel, SHARED_LANGUAGES, type ModelFamily, type ModelFamilyPreset } from "./presets.js";

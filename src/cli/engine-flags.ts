@@ -1,0 +1,85 @@
+// Flags shared by commands that run a model: loading, session shape, layers, progress, Ctrl-C.
+import { loadModel, type Model } from "../engine/model.js";
+import type { Session } from "../engine/session.js";
+import { allLayers, parseLayerSite, type LayerSite } from "../engine/layers.js";
+import { createProgress, type ProgressMode } from "../progress/progress.js";
+import { choiceFlag, intFlag, UsageError } from "./args.js";
+
+export const engineFlagSpec = {
+  model: { type: "string" },
+  "gpu-layers": { type: "string" },
+  ctx: { type: "string" },
+  "batch-size": { type: "string" },
+  "max-seqs": { type: "string" },
+  threads: { type: "string" },
+  progress: { type: "string" },
+} as const;
+
+export const engineFlagUsage = `  --gpu-layers N     layers to offload to the GPU (-1 = all; GPU builds)
+  --ctx N            context size (default 4096)
+  --batch-size N     tokens per decode (default 2048)
+  --max-seqs N       texts per decode (default 64)
+  --threads N        CPU threads (default: all cores)
+  --progress MODE    auto (bar on a TTY) | bar | json (JSON lines on stderr) | none`;
+
+type EngineValues = { [K in keyof typeof engineFlagSpec]?: string };
+
+export async function openEngine(v: EngineValues): Promise<{ model: Model; session: Session }> {
+  if (!v.model) throw new UsageError("--model is required");
+  const model = await loadModel(v.model, { gpuLayers: intFlag("gpu-layers", v["gpu-layers"], 0, -1) });
+  const batchSize = intFlag("batch-size", v["batch-size"], 2048, 1);
+  const session = await model.createSession({
+    contextSize: intFlag("ctx", v.ctx, Math.max(4096, batchSize), 1),
+    batchSize,
+    maxSequences: intFlag("max-seqs", v["max-seqs"], 64, 1),
+    ...(v.threads ? { threads: intFlag("threads", v.threads, 0, 1) } : {}),
+  });
+  return { model, session };
+}
+
+export function progressFor(v: EngineValues) {
+  return createProgress(choiceFlag("progress", v.progress, ["auto", "bar", "json", "none"] as const, "auto") as ProgressMode);
+}
+
+/** "all", a list "1,2,final_norm", or ranges "1-12,resid_post:24". */
+export function parseLayers(spec: string | undefined, nLayer: number): LayerSite[] {
+  if (!spec || spec === "all") return allLayers(nLayer);
+  const out: LayerSite[] = [];
+  for (const part of spec.split(",").map((s) => s.trim()).filter(Boolean)) {
+    const range = /^(\d+)-(\d+)$/.exec(part);
+    if (range) {
+      const [a, b] = [Number(range[1]), Number(range[2])];
+      if (a > b) throw new UsageError(`bad layer range '${part}'`);
+      for (let k = a; k <= b; k++) out.push(k);
+    } else {
+      try {
+        out.push(parseLayerSite(part));
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+    }
+  }
+  for (const l of out) {
+    if (typeof l === "number" && (l < 1 || l > nLayer)) throw new UsageError(`unknown layer ${l}: this model has layers 1..${nLayer}`);
+  }
+  return out;
+}
+
+/** An AbortSignal that fires on the first Ctrl-C (the second one exits at once). */
+export function interruptSignal(): { signal: AbortSignal; dispose: () => void } {
+  const c = new AbortController();
+  const onInt = () => {
+    if (c.signal.aborted) process.exit(130);
+    process.stderr.write("\ninterrupted: finishing the current step (Ctrl-C again to quit now)\n");
+    c.abort();
+  };
+  process.on("SIGINT", onInt);
+  process.on("SIGTERM", onInt);
+  return {
+    signal: c.signal,
+    dispose: () => {
+      process.off("SIGINT", onInt);
+      process.off("SIGTERM", onInt);
+    },
+  };
+}
