@@ -61,7 +61,8 @@ export async function captureToStore(opts: CaptureToStoreOptions): Promise<Captu
     position,
     templates: templateRecord(opts.templates.filter((t) => used.has(t.id))),
     ...(opts.split ? { split: opts.split } : {}),
-    ...(opts.extra ? { extra: opts.extra } : {}),
+    // The layer list lets readers plan memory without a pass over the file.
+    extra: { ...(opts.extra ?? {}), layers: names },
   };
   const writer = await openActivationWriter(opts.out, { provenance, nEmbd: opts.model.nEmbd, vectorType: opts.vectorType ?? "float32", resume: opts.resume ?? false });
   const todo = opts.texts.filter((t) => !writer.hasAll(t, names));
