@@ -30,6 +30,7 @@ export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
 export interface LayerSimilarity {
   langs: string[];
   layers: string[];
+  /** cos[i][j][l]: language i vs language j at layer l. */
   cos: number[][][];
 }
 

@@ -3,6 +3,8 @@
 import { createRequire } from "node:module";
 import { UsageError } from "./args.js";
 import { infoCommand } from "./info.js";
+import { captureCommand } from "./capture.js";
+import { correlateCommand, extractCommand, recognizeCommand, similarityCommand, transferCommand } from "./analysis.js";
 import { synthCommand } from "./synth.js";
 
 type Command = (argv: string[]) => Promise<void>;
@@ -10,6 +12,12 @@ type Command = (argv: string[]) => Promise<void>;
 const commands: Record<string, { run: Command; summary: string }> = {
   synth: { run: synthCommand, summary: "write a synthetic GGUF model (optionally with planted concepts)" },
   info: { run: infoCommand, summary: "show a model's shape and metadata, or this build's backend" },
+  capture: { run: captureCommand, summary: "contrastive pairs → residual-stream activations (Arrow file)" },
+  extract: { run: extractCommand, summary: "activations → concept vectors per concept, language, layer" },
+  recognize: { run: recognizeCommand, summary: "recognition accuracy per layer (and across languages)" },
+  similarity: { run: similarityCommand, summary: "cross-lingual cosine similarity of concept vectors" },
+  transfer: { run: transferCommand, summary: "cross-lingual transfer matrix" },
+  correlate: { run: correlateCommand, summary: "correlation of similarity with linguistic (lang2vec) similarity" },
 };
 
 function usage(): string {

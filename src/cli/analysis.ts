@@ -1,0 +1,188 @@
+// `valuelens extract | recognize | similarity | transfer | correlate`: thin commands over src/pipeline.
+import { MODEL_PRESETS, presetForModel, type ModelFamily } from "../analysis/index.js";
+import { EXTRACT_METHODS, type ExtractMethod } from "../extract/index.js";
+import { analyze, type AnalysisResults, type AnalyzeOptions } from "../pipeline/analyze.js";
+import { extractToStore } from "../pipeline/extract.js";
+import { readVectors } from "../store/index.js";
+import { createProgress, type ProgressMode } from "../progress/progress.js";
+import { choiceFlag, intFlag, listFlag, parseFlags, UsageError } from "./args.js";
+import { formatMatrix, formatTable } from "./table.js";
+
+export const extractUsage = `usage: valuelens extract --activations acts.arrow --out vectors.arrow [options]
+  --method M[,M]     mean_diff (default; the paper's) | pca | random | logistic
+  --layers L         layers to extract (default: all stored)
+  --concepts a,b     --langs en,fr   restrict (default: all in the file)
+  --seed N           seed of PCA pair order, random shuffles, logistic (default 1)
+  --progress MODE    auto | bar | json | none
+  --json             print a JSON summary`;
+
+export async function extractCommand(argv: string[]): Promise<void> {
+  const { values } = parseFlags(
+    argv,
+    { activations: { type: "string" }, out: { type: "string" }, method: { type: "string" }, layers: { type: "string" }, concepts: { type: "string" }, langs: { type: "string" }, seed: { type: "string" }, progress: { type: "string" }, json: { type: "boolean" } },
+    extractUsage,
+  );
+  if (!values.activations || !values.out) throw new UsageError(`--activations and --out are required\n\n${extractUsage}`);
+  const methods = (listFlag(values.method) ?? ["mean_diff"]) as ExtractMethod[];
+  for (const m of methods) if (!EXTRACT_METHODS.includes(m)) throw new UsageError(`--method: unknown method '${m}' (have: ${EXTRACT_METHODS.join(", ")})`);
+  const r = await extractToStore({
+    activations: values.activations,
+    out: values.out,
+    methods,
+    layers: listFlag(values.layers),
+    concepts: listFlag(values.concepts),
+    langs: listFlag(values.langs),
+    seed: intFlag("seed", values.seed, 1, 0),
+    progress: createProgress(choiceFlag("progress", values.progress, ["auto", "bar", "json", "none"] as const, "auto") as ProgressMode),
+  });
+  if (values.json) process.stdout.write(JSON.stringify({ ...r, methods }) + "\n");
+  else process.stdout.write(`wrote ${r.vectors} vectors (${methods.join(", ")}; ${r.layers} layers) to ${r.path} in ${r.seconds.toFixed(1)} s${r.empty.length ? `; no training pairs for ${r.empty.join(", ")}` : ""}\n`);
+}
+
+const analysisFlags = {
+  activations: { type: "string" },
+  vectors: { type: "string" },
+  method: { type: "string" },
+  concepts: { type: "string" },
+  langs: { type: "string" },
+  ties: { type: "string" },
+  bootstrap: { type: "string" },
+  layer: { type: "string" },
+  family: { type: "string" },
+  high: { type: "string" },
+  progress: { type: "string" },
+  json: { type: "boolean" },
+} as const;
+
+const analysisUsage = (cmd: string, needsActs: boolean) => `usage: valuelens ${cmd} ${needsActs ? "--activations acts.arrow " : ""}--vectors vectors.arrow [options]
+  --method M         which vectors to use (default: the first method in the file)
+  --concepts a,b     --langs en,fr   restrict
+  --ties T           correct (default; a tied pair counts as recognised, as the paper's code) | incorrect
+  --bootstrap N      bootstrap resamples for 95% CIs (default 1000; 0 = none)
+  --layer K          also aggregate similarity at this fixed layer
+  --family F         llama2-chat | qwen-chat | bloomz: high-resource set for the split correlation
+  --high en,zh       high-resource languages (instead of --family)
+  --json             exact numbers as JSON`;
+
+type AnalysisValues = { [K in keyof typeof analysisFlags]?: (typeof analysisFlags)[K]["type"] extends "boolean" ? boolean : string };
+
+async function runAnalysis(cmd: string, argv: string[], needsActs: boolean, crossLingual: boolean): Promise<{ r: AnalysisResults | null; values: AnalysisValues }> {
+  const usage = analysisUsage(cmd, needsActs);
+  const { values } = parseFlags(argv, analysisFlags, usage);
+  if (!values.vectors) throw new UsageError(`--vectors is required\n\n${usage}`);
+  if (needsActs && !values.activations) throw new UsageError(`--activations is required\n\n${usage}`);
+  if (!needsActs) return { r: null, values };
+  const samples = intFlag("bootstrap", values.bootstrap, 1000, 0);
+  const opts: AnalyzeOptions = {
+    activations: values.activations!,
+    vectors: values.vectors,
+    method: values.method as ExtractMethod | undefined,
+    concepts: listFlag(values.concepts),
+    langs: listFlag(values.langs),
+    ties: choiceFlag("ties", values.ties, ["correct", "incorrect"] as const, "correct"),
+    bootstrap: samples === 0 ? false : { samples },
+    crossLingual,
+    similarityLayer: values.layer,
+    highResource: await highResource(values),
+    progress: createProgress(choiceFlag("progress", values.progress, ["auto", "bar", "json", "none"] as const, "auto") as ProgressMode),
+  };
+  return { r: await analyze(opts), values };
+}
+
+async function highResource(values: AnalysisValues): Promise<string[] | undefined> {
+  if (values.high) return listFlag(values.high);
+  if (values.family) {
+    const p = MODEL_PRESETS[values.family as ModelFamily];
+    if (!p) throw new UsageError(`--family must be one of ${Object.keys(MODEL_PRESETS).join(", ")}`);
+    return [...p.highResource];
+  }
+  if (values.vectors) {
+    const vf = await readVectors(values.vectors);
+    const p = presetForModel(`${vf.provenance.model.name} ${vf.provenance.model.file}`);
+    if (p) return [...p.highResource];
+  }
+  return undefined;
+}
+
+export const recognizeUsage = analysisUsage("recognize", true) + "\n  --cross-lingual    also vector-of-A on test-pairs-of-B for every pair of languages";
+
+export async function recognizeCommand(argv: string[]): Promise<void> {
+  const cross = argv.includes("--cross-lingual");
+  const { r, values } = await runAnalysis("recognize", argv.filter((a) => a !== "--cross-lingual"), true, cross);
+  const res = r!;
+  if (values.json) {
+    process.stdout.write(JSON.stringify({ method: res.method, layers: res.layers, recognition: res.recognition, ...(cross ? { crossLingual: res.crossLingual } : {}) }) + "\n");
+    return;
+  }
+  const rows: (string | number)[][] = [];
+  for (const [concept, byLang] of Object.entries(res.recognition)) {
+    for (const [lang, s] of Object.entries(byLang)) {
+      rows.push([concept, lang, s.nTest, s.oracle.layer, s.oracle.accuracy, s.oracle.ci ? `[${s.oracle.ci.lo.toFixed(3)}, ${s.oracle.ci.hi.toFixed(3)}]` : "", s.heldOut?.layer ?? "—", s.heldOut?.accuracy ?? NaN]);
+    }
+  }
+  process.stdout.write(`recognition accuracy (${res.method}; best layer on test = the paper's choice; held-out = chosen on validation)\n`);
+  process.stdout.write(formatTable(["concept", "lang", "n test", "best layer", "accuracy", "95% CI", "held-out layer", "accuracy"], rows));
+  if (cross && res.crossLingual) {
+    for (const [concept, c] of Object.entries(res.crossLingual)) {
+      process.stdout.write("\n" + formatMatrix(`cross-lingual recognition, ${concept} (rows: vector language, columns: test language; best layer per cell)`, c.targets, c.sources.map((s) => c.targets.map((t) => c.best[s][t].accuracy)), 3, c.sources));
+    }
+  }
+}
+
+export async function similarityCommand(argv: string[]): Promise<void> {
+  const { values } = await runAnalysis("similarity", argv, false, false);
+  const { layerSimilarities, aggregateSimilarity, layerwiseSimilarity } = await import("../analysis/index.js");
+  const vf = await readVectors(values.vectors!);
+  const method = (values.method as ExtractMethod | undefined) ?? vf.rows[0]?.method;
+  const rows = vf.rows.filter((v) => v.method === method && (!values.concepts || listFlag(values.concepts)!.includes(v.concept)) && (!values.langs || listFlag(values.langs)!.includes(v.lang)));
+  if (rows.length === 0) throw new Error(`no '${method}' vectors in ${values.vectors}`);
+  const concepts = [...new Set(rows.map((r) => r.concept))];
+  const langs = [...new Set(rows.map((r) => r.lang))];
+  const layers = [...new Set(rows.map((r) => r.layer))];
+  const per = concepts.map((c) => {
+    const m = new Map<string, Map<string, Float32Array>>();
+    for (const r of rows.filter((x) => x.concept === c)) {
+      if (!m.has(r.lang)) m.set(r.lang, new Map());
+      m.get(r.lang)!.set(r.layer, r.unit);
+    }
+    return layerSimilarities(m, { langs: langs.filter((l) => m.has(l)), layers });
+  });
+  const full = per.filter((p) => p.langs.length === langs.length);
+  if (full.length === 0) throw new Error("no concept has vectors for every language");
+  const aggregate = aggregateSimilarity(full, { langs });
+  const atLayer = values.layer ? aggregateSimilarity(full, { langs, layer: values.layer }) : undefined;
+  const layerwise = langs.length >= 2 ? layerwiseSimilarity(full, { langs }) : undefined;
+  if (values.json) {
+    process.stdout.write(JSON.stringify({ method, concepts, langs, layers, aggregate, ...(atLayer ? { atLayer: { layer: values.layer, matrix: atLayer } } : {}), layerwise, perConcept: Object.fromEntries(concepts.map((c, i) => [c, per[i]])) }) + "\n");
+    return;
+  }
+  process.stdout.write(formatMatrix(`cross-lingual similarity (${method}; cosine, max over layers, mean over ${full.length} concept(s))`, langs, aggregate.values));
+  if (atLayer) process.stdout.write("\n" + formatMatrix(`at layer ${values.layer}`, langs, atLayer.values));
+  if (layerwise) process.stdout.write("\n" + formatTable(["layer", "relative depth", "mean cosine"], layerwise.layers.map((l, i) => [l, layerwise.relativeDepth[i], layerwise.mean[i]])));
+}
+
+export async function transferCommand(argv: string[]): Promise<void> {
+  const { r, values } = await runAnalysis("transfer", argv, true, true);
+  const res = r!;
+  if (!res.transfer) throw new Error("transfer needs every concept to have vectors and test pairs in every language");
+  if (values.json) {
+    process.stdout.write(JSON.stringify({ method: res.method, transfer: res.transfer }) + "\n");
+    return;
+  }
+  const t = res.transfer;
+  process.stdout.write(formatMatrix("transfer T(src→tgt) = acc(src vector on tgt) − acc(tgt vector on tgt), best layer per cell, mean over concepts (rows: source)", t.langs, t.T.values));
+  process.stdout.write(`\ntransfer rate (share of other sources with T ≥ 0): ${t.langs.map((l) => `${l} ${t.rate.perTarget[l].toFixed(0)}%`).join(", ")}; mean ${t.rate.mean.toFixed(1)}%\n`);
+}
+
+export async function correlateCommand(argv: string[]): Promise<void> {
+  const { r, values } = await runAnalysis("correlate", argv, true, false);
+  const res = r!;
+  if (!res.correlation) throw new Error("correlation needs at least three languages with lang2vec data (the paper's 16 languages are shipped)");
+  if (values.json) {
+    process.stdout.write(JSON.stringify({ method: res.method, correlation: res.correlation }) + "\n");
+    return;
+  }
+  const c = res.correlation;
+  process.stdout.write(`Pearson r between cross-lingual similarity and 1 − lang2vec distance (${c.langs.length} languages; high-resource: ${c.highResource.join(", ")})\n`);
+  process.stdout.write(formatTable(["type", "direct", "split", "split high", "split low", "released code (off by one)"], Object.entries(c.table).map(([type, v]) => [type, v.direct, v.split.mean, v.split.high, v.split.low, v.directReleasedCode]), 2));
+}
