@@ -22,6 +22,12 @@ export interface ContrastPair {
   lang: string;
   pos: string;
   neg: string;
+  /**
+   * Split unit when several pairs come from one source item (e.g. one TruthfulQA question with several wrong
+   * answers): every pair of a group lands in the same split, so no question leaks from train into test.
+   * Absent = the pair's own id. Like `id`, it is shared across languages.
+   */
+  group?: string;
   meta?: Record<string, string | number | boolean>;
 }
 
@@ -33,6 +39,10 @@ export interface LoadReport {
   skipped: Record<string, number>;
   /** Per language: ids present in some other language of the same concept but missing here. */
   missingIds: Record<string, string[]>;
+  /** Per language, the `skipped` count broken down by reason (sums to `skipped[lang]`). */
+  skippedReasons?: Record<string, Record<string, number>>;
+  /** Human-readable remarks (files not found, alignment quality, ...). */
+  notes?: string[];
 }
 
 export interface LoadedPairs {

@@ -1,5 +1,5 @@
 // Named dataset adapters (src/data/adapters) behind the PairSource interface.
-import type { DatasetAdapter } from "../data/adapters/common.js";
+import { ADAPTERS } from "../data/adapters.js";
 import type { LoadedPairs } from "../data/types.js";
 
 export async function loadDatasets(
@@ -7,8 +7,6 @@ export async function loadDatasets(
   root: string,
   opts: { concepts?: readonly string[]; langs?: readonly string[]; adapterOptions?: Record<string, unknown> },
 ): Promise<LoadedPairs[]> {
-  const registry = "../data/adapters/adapters.js";
-  const { ADAPTERS } = (await import(registry)) as { ADAPTERS: Readonly<Record<string, DatasetAdapter>> };
   const out: LoadedPairs[] = [];
   for (const name of names) {
     const a = ADAPTERS[name];

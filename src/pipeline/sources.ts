@@ -3,6 +3,7 @@
 import { stat } from "node:fs/promises";
 import { loadMvalue } from "../data/mvalue.js";
 import { readPairsJsonl } from "../data/jsonl.js";
+import { loadDatasets } from "./datasets.js";
 import type { ContrastPair, LoadedPairs, LoadReport } from "../data/types.js";
 
 export interface PairSource {
@@ -57,7 +58,6 @@ export async function loadPairs(src: PairSource): Promise<LoadedPairs> {
   }
   if (src.datasets?.length) {
     if (!src.dataRoot) throw new Error("datasets need a data root (--data-root DIR)");
-    const { loadDatasets } = await import("./datasets.js");
     loaded.push(...(await loadDatasets(src.datasets, src.dataRoot, { concepts: src.concepts, langs: src.langs, adapterOptions: src.adapterOptions })));
   }
   if (loaded.length === 0) throw new Error("no data given: use --data DIR|FILE.jsonl or --dataset NAME --data-root DIR");
