@@ -4,7 +4,7 @@ import { splitByItem } from "../data/splits.js";
 import { resolveTemplate, chatTemplate, templateForModel, type PromptTemplate } from "../data/templates.js";
 import type { Split } from "../data/types.js";
 import { captureToStore } from "../pipeline/capture.js";
-import { loadPairs } from "../pipeline/sources.js";
+import { limitUnits, loadPairs } from "../pipeline/sources.js";
 import { choiceFlag, intFlag, listFlag, numFlag, parseFlags, UsageError } from "./args.js";
 import { engineFlagSpec, engineFlagUsage, interruptSignal, openEngine, parseLayers, progressFor } from "./engine-flags.js";
 
@@ -19,6 +19,7 @@ export const captureUsage = `usage: valuelens capture --model M.gguf (--data DIR
   --train-fraction X train+val share of items, rest = test (default 0.8, as the paper)
   --val X            share of the train block held out for choosing the layer (default 0.1; 0 = paper setting)
   --splits S         which splits to capture (default train,val,test)
+  --limit N          at most N items (pair groups) per concept, the same items in every language
   --f16              store vectors as float16 (half the disk)
   --resume           continue an interrupted (or finished) file: finished rows are skipped
   --chunk N          texts per engine call (default 256)
@@ -45,6 +46,7 @@ export async function captureCommand(argv: string[]): Promise<void> {
       f16: { type: "boolean" },
       resume: { type: "boolean" },
       chunk: { type: "string" },
+      limit: { type: "string" },
       out: { type: "string" },
       json: { type: "boolean" },
     },
@@ -62,7 +64,8 @@ export async function captureCommand(argv: string[]): Promise<void> {
   for (const s of splits) if (!["train", "val", "test"].includes(s)) throw new UsageError(`--splits: unknown split '${s}'`);
 
   const loaded = await loadPairs({ data: values.data, datasets: listFlag(values.dataset), dataRoot: values["data-root"], concepts: listFlag(values.concepts), langs: listFlag(values.langs) });
-  const split = splitByItem(loaded.pairs, { seed, trainFraction, valFraction });
+  const pairs = values.limit ? limitUnits(loaded.pairs, intFlag("limit", values.limit, 1, 1), seed) : loaded.pairs;
+  const split = splitByItem(pairs, { seed, trainFraction, valFraction });
   const { model, session } = await openEngine(values);
   const interrupt = interruptSignal();
   try {
@@ -97,7 +100,7 @@ export async function captureCommand(argv: string[]): Promise<void> {
       template: template.id,
       layers: layers.map(String),
       position,
-      pairs: loaded.pairs.length,
+      pairs: pairs.length,
       splitCounts: split.counts,
       report: loaded.report,
       tokensPerSecond: result.tokens / Math.max(result.seconds, 1e-9),
@@ -106,7 +109,7 @@ export async function captureCommand(argv: string[]): Promise<void> {
     else {
       process.stdout.write(
         `captured ${result.texts - result.skippedTexts} texts (${result.skippedTexts} already stored) × ${layers.length} layers → ${result.path}\n` +
-          `  ${loaded.pairs.length} pairs, template ${template.id}, position ${position}, ${result.tokens} tokens in ${result.seconds.toFixed(1)} s (${summary.tokensPerSecond.toFixed(0)} tok/s)\n`,
+          `  ${pairs.length} pairs, template ${template.id}, position ${position}, ${result.tokens} tokens in ${result.seconds.toFixed(1)} s (${summary.tokensPerSecond.toFixed(0)} tok/s)\n`,
       );
       const dropped = Object.entries(loaded.report.droppedIdentical).filter(([, n]) => n > 0);
       if (dropped.length) process.stdout.write(`  dropped pos == neg: ${dropped.map(([l, n]) => `${l} ${n}`).join(", ")}\n`);

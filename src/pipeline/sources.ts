@@ -4,6 +4,7 @@ import { stat } from "node:fs/promises";
 import { loadMvalue } from "../data/mvalue.js";
 import { readPairsJsonl } from "../data/jsonl.js";
 import { loadDatasets } from "./datasets.js";
+import { Rng } from "../gguf/rng.js";
 import type { ContrastPair, LoadedPairs, LoadReport } from "../data/types.js";
 
 export interface PairSource {
@@ -70,4 +71,30 @@ export async function loadPairs(src: PairSource): Promise<LoadedPairs> {
     seen.add(k);
   }
   return { pairs, report: mergeReports(loaded.map((l) => l.report)) };
+}
+
+/**
+ * Keeps at most `n` split units (pair group, else id) per concept, the same units in every language, chosen
+ * by a seeded shuffle — a quick subset that stays aligned across languages.
+ */
+export function limitUnits<T extends ContrastPair>(pairs: readonly T[], n: number, seed = 1): T[] {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`limit must be a positive integer (got ${n})`);
+  const unit = (p: ContrastPair) => p.group ?? p.id;
+  const keep = new Map<string, Set<string>>();
+  const byConcept = new Map<string, Set<string>>();
+  for (const p of pairs) {
+    let s = byConcept.get(p.concept);
+    if (!s) byConcept.set(p.concept, (s = new Set()));
+    s.add(unit(p));
+  }
+  for (const [concept, units] of byConcept) {
+    const ids = [...units].sort();
+    const rng = new Rng(seed, "limit", concept);
+    for (let i = ids.length - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [ids[i], ids[j]] = [ids[j], ids[i]];
+    }
+    keep.set(concept, new Set(ids.slice(0, n)));
+  }
+  return pairs.filter((p) => keep.get(p.concept)!.has(unit(p)));
 }
