@@ -32,3 +32,17 @@ export {
   type GgufTensorSpec,
 } from "./gguf/index.js";
 export { synthPlantedModel, wordTokens, type PlantSpec, type PlantConcept, type PlantLanguage, type PlantedModel } from "./synth/planted.js";
+export * from "./data/index.js";
+export * from "./store/index.js";
+export * from "./extract/index.js";
+export * from "./analysis/index.js";
+export { captureToStore, modelProvenance, type CaptureToStoreOptions, type CaptureToStoreResult } from "./pipeline/capture.js";
+export { extractToStore, extractVectors, type ExtractToStoreOptions, type ExtractToStoreResult } from "./pipeline/extract.js";
+export { analyze, type AnalyzeOptions, type AnalysisResults, type RecognitionSummary } from "./pipeline/analyze.js";
+export { loadPairs, limitUnits, mergeReports, type PairSource } from "./pipeline/sources.js";
+export { collectPairs, type PairTree, type AlignedPairs } from "./pipeline/matrices.js";
+export { exportControlVector, importControlVector, type ControlVectorLayer, type ImportedControlVector } from "./steer/control-vector.js";
+export * from "./steer/scorers/index.js";
+export { createProgress, type Progress, type ProgressMode, type ProgressEvent } from "./progress/progress.js";
+export { Rng } from "./gguf/rng.js";
+export { VALUELENS_VERSION } from "./version.js";
