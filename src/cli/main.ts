@@ -4,6 +4,7 @@ import { createRequire } from "node:module";
 import { UsageError } from "./args.js";
 import { infoCommand } from "./info.js";
 import { captureCommand } from "./capture.js";
+import { dataCommand } from "./data.js";
 import { correlateCommand, extractCommand, recognizeCommand, similarityCommand, transferCommand } from "./analysis.js";
 import { synthCommand } from "./synth.js";
 
@@ -12,6 +13,7 @@ type Command = (argv: string[]) => Promise<void>;
 const commands: Record<string, { run: Command; summary: string }> = {
   synth: { run: synthCommand, summary: "write a synthetic GGUF model (optionally with planted concepts)" },
   info: { run: infoCommand, summary: "show a model's shape and metadata, or this build's backend" },
+  data: { run: dataCommand, summary: "dataset adapters: list, fetch canonical copies, per-language statistics" },
   capture: { run: captureCommand, summary: "contrastive pairs → residual-stream activations (Arrow file)" },
   extract: { run: extractCommand, summary: "activations → concept vectors per concept, language, layer" },
   recognize: { run: recognizeCommand, summary: "recognition accuracy per layer (and across languages)" },
