@@ -99,6 +99,8 @@ export async function captureToStore(opts: CaptureToStoreOptions): Promise<Captu
         });
         rows += keep.length;
       }
+      // Every finished chunk reaches the disk, so a killed run loses at most the chunk in flight.
+      await writer.flush();
       opts.progress?.tick(part.length);
     }
   } catch (e) {
