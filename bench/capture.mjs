@@ -6,40 +6,22 @@
 // Same texts, same batching; prints tokens/s, the ratios (b)/(a) and (c)/(a), and peak RSS.
 // Options: --texts N (512) --dim 896 --layers 24 --heads 14 --kv-heads 2 --ff 4864 --type q8_0|f16
 //          --vocab qwen2|llama-spm --rounds R (2) --threads T --json
-import { existsSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { loadModel } from "../dist/index.js";
-import { synthModel, Rng } from "../dist/gguf/index.js";
-import { packageRoot } from "../dist/engine/native.js";
+import { Rng } from "../dist/gguf/index.js";
+import { benchModel, modelFlags } from "./common.mjs";
 
 const { values: a } = parseArgs({
   options: {
+    ...modelFlags,
     texts: { type: "string", default: "512" },
-    dim: { type: "string", default: "896" },
-    layers: { type: "string", default: "24" },
-    heads: { type: "string", default: "14" },
-    "kv-heads": { type: "string", default: "2" },
-    ff: { type: "string", default: "4864" },
-    type: { type: "string", default: "q8_0" },
-    vocab: { type: "string", default: "qwen2" },
     rounds: { type: "string", default: "2" },
     threads: { type: "string", default: "0" },
-    "gpu-layers": { type: "string", default: "0" },
     json: { type: "boolean", default: false },
   },
 });
-const root = packageRoot();
-const outDir = join(root, "bench", "out");
-mkdirSync(outDir, { recursive: true });
-const shape = { nEmbd: +a.dim, nLayer: +a.layers, nHead: +a.heads, nHeadKv: +a["kv-heads"], nFf: +a.ff };
-const modelPath = join(outDir, `synth-${a.vocab}-${shape.nEmbd}x${shape.nLayer}-${a.type}.gguf`);
 const log = (...m) => (a.json ? undefined : console.log(...m));
-
-if (!existsSync(modelPath)) {
-  log(`writing synthetic model ${modelPath} ...`);
-  await synthModel({ out: modelPath, vocabGguf: join(root, "vendor", "llama.cpp", "models", `ggml-vocab-${a.vocab}.gguf`), ...shape, seed: 1, weightType: a.type, contextLength: 4096 });
-}
+const { path: modelPath, shape } = await benchModel(a, log);
 const model = await loadModel(modelPath, { gpuLayers: +a["gpu-layers"] });
 const rng = new Rng(7);
 // 20–80 tokens each, ids drawn from the ordinary (non-special) part of the vocabulary.
@@ -56,10 +38,10 @@ const modes = {
   all: () => hooked.capture(texts, { layers, position: "all" }),
   // Every token but without the top two sites: llama.cpp then computes the last block, the final
   // norm and the lm head only for the last token of each text, as in (a). Isolates that cost.
-  allBelowTop: () => hooked.capture(texts, { layers: layers.slice(0, -2), position: "all" }),
+  ...(layers.length > 2 ? { allBelowTop: () => hooked.capture(texts, { layers: layers.slice(0, -2), position: "all" }) } : {}),
 };
 const rss = {};
-const best = { plain: Infinity, last: Infinity, all: Infinity, allBelowTop: Infinity };
+const best = Object.fromEntries(Object.keys(modes).map((k) => [k, Infinity]));
 await plain.decode(texts.slice(0, 64)); // warm-up (page in weights, allocate buffers)
 await hooked.capture(texts.slice(0, 64), { layers });
 for (let r = 0; r < +a.rounds; r++) {
@@ -81,7 +63,7 @@ const result = {
   tokens: totalTokens,
   batching: sessionOpts,
   tokensPerSecond: tps,
-  ratio: { lastOverPlain: tps.last / tps.plain, allOverPlain: tps.all / tps.plain, allBelowTopOverPlain: tps.allBelowTop / tps.plain },
+  ratio: { lastOverPlain: tps.last / tps.plain, allOverPlain: tps.all / tps.plain, ...(tps.allBelowTop ? { allBelowTopOverPlain: tps.allBelowTop / tps.plain } : {}) },
   peakRssMiB: rss,
   rounds: +a.rounds,
 };
@@ -91,8 +73,8 @@ else {
   console.log(`  (a) plain decode        ${tps.plain.toFixed(1)} tok/s`);
   console.log(`  (b) capture all, last   ${tps.last.toFixed(1)} tok/s   ratio (b)/(a) = ${result.ratio.lastOverPlain.toFixed(3)}`);
   console.log(`  (c) capture all, every  ${tps.all.toFixed(1)} tok/s   ratio (c)/(a) = ${result.ratio.allOverPlain.toFixed(3)}`);
-  console.log(`  (d) every token, layers 1..L-2 ${tps.allBelowTop.toFixed(1)} tok/s   ratio (d)/(a) = ${result.ratio.allBelowTopOverPlain.toFixed(3)}`);
-  console.log(`  peak RSS (MiB, cumulative): plain ${rss.plain.toFixed(0)}, last ${rss.last.toFixed(0)}, all ${rss.all.toFixed(0)}`);
+  if (tps.allBelowTop) console.log(`  (d) every token, layers 1..L-2 ${tps.allBelowTop.toFixed(1)} tok/s   ratio (d)/(a) = ${result.ratio.allBelowTopOverPlain.toFixed(3)}`);
+  console.log(`  peak RSS (MiB, cumulative after each mode): ${Object.entries(rss).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", ")}`);
 }
 plain.dispose();
 hooked.dispose();

@@ -4,39 +4,22 @@
 //   (c) steered at layer 1 too (the eval-callback path, one extra sync per decode).
 // Options: --prompts N (16) --tokens N (32) --dim 896 --layers 24 --heads 14 --kv-heads 2 --ff 4864
 //          --type q8_0|f16 --vocab qwen2 --rounds R (2) --json
-import { existsSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { loadModel } from "../dist/index.js";
-import { synthModel, Rng } from "../dist/gguf/index.js";
-import { packageRoot } from "../dist/engine/native.js";
+import { Rng } from "../dist/gguf/index.js";
+import { benchModel, modelFlags } from "./common.mjs";
 
 const { values: a } = parseArgs({
   options: {
+    ...modelFlags,
     prompts: { type: "string", default: "16" },
     tokens: { type: "string", default: "32" },
-    dim: { type: "string", default: "896" },
-    layers: { type: "string", default: "24" },
-    heads: { type: "string", default: "14" },
-    "kv-heads": { type: "string", default: "2" },
-    ff: { type: "string", default: "4864" },
-    type: { type: "string", default: "q8_0" },
-    vocab: { type: "string", default: "qwen2" },
     rounds: { type: "string", default: "2" },
-    "gpu-layers": { type: "string", default: "0" },
     json: { type: "boolean", default: false },
   },
 });
-const root = packageRoot();
-const outDir = join(root, "bench", "out");
-mkdirSync(outDir, { recursive: true });
-const shape = { nEmbd: +a.dim, nLayer: +a.layers, nHead: +a.heads, nHeadKv: +a["kv-heads"], nFf: +a.ff };
-const modelPath = join(outDir, `synth-${a.vocab}-${shape.nEmbd}x${shape.nLayer}-${a.type}.gguf`);
 const log = (...m) => (a.json ? undefined : console.log(...m));
-if (!existsSync(modelPath)) {
-  log(`writing synthetic model ${modelPath} ...`);
-  await synthModel({ out: modelPath, vocabGguf: join(root, "vendor", "llama.cpp", "models", `ggml-vocab-${a.vocab}.gguf`), ...shape, seed: 1, weightType: a.type, contextLength: 4096 });
-}
+const { path: modelPath, shape } = await benchModel(a, log);
 const model = await loadModel(modelPath, { gpuLayers: +a["gpu-layers"] });
 const rng = new Rng(11);
 const prompts = Array.from({ length: +a.prompts }, () => Int32Array.from({ length: 16 + Math.floor(rng.uniform() * 16) }, () => 1000 + Math.floor(rng.uniform() * (model.nVocab - 2000))));
