@@ -1,12 +1,10 @@
 // Fluency (mean token log-prob / perplexity under the unsteered model) and representation score (projection
 // of the output's activations onto a direction), both against direct computations with the reference forward pass.
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { loadModel, type Model, type Session } from "../src/index.js";
-import { plantedDirections, synthModel } from "../src/gguf/index.js";
 import { fluency, fluencyBatch, representationScore, representationScores } from "../src/steer/scorers/index.js";
 import { loadReferenceModel, referenceForward, type ReferenceModel } from "./helpers/reference-forward.js";
-import { hasVocabs, spmVocab, tempDir, tinyModel } from "./helpers/fixtures.js";
+import { hasVocabs, plantedTinyModel, tempDir, tinyModel } from "./helpers/fixtures.js";
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -146,26 +144,9 @@ describe.skipIf(!hasVocabs)("representation score on a planted model", () => {
   let session: Session;
   let direction: Float32Array;
   beforeAll(async () => {
-    const vocab = await loadModel(spmVocab, { vocabOnly: true });
-    const single = (words: string[]) =>
-      words.map((w) => vocab.tokenize(w, { addSpecial: false })).filter((t) => t.length === 1).map((t) => t[0]);
-    const pos = single(["good", "kind", "fair", "honest", "help", "care", "love", "safe", "true", "peace", "gift", "trust"]);
-    const neg = single(["bad", "cruel", "lie", "harm", "hate", "evil", "kill", "steal", "war", "pain", "fear", "rage"]);
-    vocab.dispose();
-    direction = plantedDirections(64, 3, { angles: [0] }).directions[0];
-    const synth = await synthModel({
-      out: join(tmp.dir, "planted-repr.gguf"),
-      vocabGguf: spmVocab,
-      nEmbd: 64,
-      nLayer: 4,
-      nHead: 4,
-      nHeadKv: 2,
-      nFf: 160,
-      contextLength: 512,
-      seed: 41,
-      planted: [{ concept: "morality", lang: "en", posTokens: pos, negTokens: neg, direction, alpha: 6 }],
-    });
-    model = await loadModel(synth.path);
+    const planted = await plantedTinyModel(tmp.dir, "planted-repr");
+    direction = planted.direction;
+    model = await loadModel(planted.path);
     session = await model.createSession({ contextSize: 1024, batchSize: 256, maxSequences: 4 });
   });
   afterAll(() => {

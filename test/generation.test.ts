@@ -1,10 +1,8 @@
 // Generation: determinism, sampling seeds, stop strings, batching, steering a planted model, log-probs.
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { loadModel, type Model, type Session } from "../src/index.js";
-import { plantedDirections, synthModel } from "../src/gguf/index.js";
 import { loadReferenceModel, referenceForward } from "./helpers/reference-forward.js";
-import { hasVocabs, spmVocab, tempDir, tinyModel } from "./helpers/fixtures.js";
+import { hasVocabs, plantedTinyModel, tempDir, tinyModel } from "./helpers/fixtures.js";
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -133,29 +131,11 @@ describe.skipIf(!hasVocabs)("steering a planted model", () => {
   let direction: Float32Array;
 
   beforeAll(async () => {
-    const vocab = await loadModel(spmVocab, { vocabOnly: true });
-    const single = (words: string[]) =>
-      words.map((w) => vocab.tokenize(w, { addSpecial: false })).filter((t) => t.length === 1).map((t) => t[0]);
-    // SPM adds the word-initial "▁" itself, so bare words give the "▁word" tokens.
-    pos = single(["good", "kind", "fair", "honest", "help", "care", "love", "safe", "true", "peace", "gift", "trust"]);
-    neg = single(["bad", "cruel", "lie", "harm", "hate", "evil", "kill", "steal", "war", "pain", "fear", "rage"]);
-    vocab.dispose();
+    const planted = await plantedTinyModel(tmp.dir);
+    ({ pos, neg, direction } = planted);
     expect(pos.length).toBeGreaterThanOrEqual(8);
     expect(neg.length).toBeGreaterThanOrEqual(8);
-    direction = plantedDirections(64, 3, { angles: [0] }).directions[0];
-    const synth = await synthModel({
-      out: join(tmp.dir, "planted.gguf"),
-      vocabGguf: spmVocab,
-      nEmbd: 64,
-      nLayer: 4,
-      nHead: 4,
-      nHeadKv: 2,
-      nFf: 160,
-      contextLength: 512,
-      seed: 41,
-      planted: [{ concept: "morality", lang: "en", posTokens: pos, negTokens: neg, direction, alpha: 6 }],
-    });
-    model = await loadModel(synth.path);
+    model = await loadModel(planted.path);
     session = await model.createSession({ contextSize: 1024, batchSize: 256, maxSequences: 8 });
   });
   afterAll(() => {

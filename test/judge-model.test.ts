@@ -1,12 +1,10 @@
 // Model-as-judge: label log-probs against the independent reference forward pass, and a planted model whose
 // verdict flips when the session is steered along the planted direction.
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { loadModel, type Model, type Session } from "../src/index.js";
-import { plantedDirections, synthModel } from "../src/gguf/index.js";
 import { createModelJudge, renderJudgePrompt, softmaxRecord } from "../src/steer/scorers/index.js";
 import { loadReferenceModel, referenceForward, type ReferenceModel } from "./helpers/reference-forward.js";
-import { hasVocabs, spmVocab, tempDir, tinyModel } from "./helpers/fixtures.js";
+import { PLANTED_NEG_WORDS, PLANTED_POS_WORDS, hasVocabs, plantedTinyModel, tempDir, tinyModel } from "./helpers/fixtures.js";
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -106,30 +104,13 @@ describe.skipIf(!hasVocabs)("judge model on a planted model: steering flips the 
   let model: Model;
   let session: Session;
   let direction: Float32Array;
-  const posWords = ["good", "kind", "fair", "honest", "help", "care", "love", "safe", "true", "peace", "gift", "trust"];
-  const negWords = ["bad", "cruel", "lie", "harm", "hate", "evil", "kill", "steal", "war", "pain", "fear", "rage"];
+  const posWords = PLANTED_POS_WORDS;
+  const negWords = PLANTED_NEG_WORDS;
 
   beforeAll(async () => {
-    const vocab = await loadModel(spmVocab, { vocabOnly: true });
-    const single = (words: string[]) =>
-      words.map((w) => vocab.tokenize(w, { addSpecial: false })).filter((t) => t.length === 1).map((t) => t[0]);
-    const pos = single(posWords);
-    const neg = single(negWords);
-    vocab.dispose();
-    direction = plantedDirections(64, 3, { angles: [0] }).directions[0];
-    const synth = await synthModel({
-      out: join(tmp.dir, "planted-judge.gguf"),
-      vocabGguf: spmVocab,
-      nEmbd: 64,
-      nLayer: 4,
-      nHead: 4,
-      nHeadKv: 2,
-      nFf: 160,
-      contextLength: 512,
-      seed: 41,
-      planted: [{ concept: "morality", lang: "en", posTokens: pos, negTokens: neg, direction, alpha: 6 }],
-    });
-    model = await loadModel(synth.path);
+    const planted = await plantedTinyModel(tmp.dir, "planted-judge");
+    direction = planted.direction;
+    model = await loadModel(planted.path);
     session = await model.createSession({ contextSize: 1024, batchSize: 256, maxSequences: 4 });
   });
   afterAll(() => {

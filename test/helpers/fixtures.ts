@@ -50,3 +50,44 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i] - b[i]));
   return diff;
 }
+
+export const PLANTED_POS_WORDS = ["good", "kind", "fair", "honest", "help", "care", "love", "safe", "true", "peace", "gift", "trust"];
+export const PLANTED_NEG_WORDS = ["bad", "cruel", "lie", "harm", "hate", "evil", "kill", "steal", "war", "pain", "fear", "rage"];
+
+export interface PlantedTiny {
+  path: string;
+  /** Token ids of the planted positive / negative words. */
+  pos: number[];
+  neg: number[];
+  /** The planted unit direction. */
+  direction: Float32Array;
+}
+
+/**
+ * A tiny llama model (SPM vocabulary, tied embeddings) with one planted concept: the single-token words of
+ * PLANTED_POS_WORDS get +6·direction, those of PLANTED_NEG_WORDS −6·direction. SPM adds the word-initial "▁"
+ * itself, so bare words give the "▁word" tokens. Needs the vendored vocab (`hasVocabs`).
+ */
+export async function plantedTinyModel(dir: string, name = "planted"): Promise<PlantedTiny> {
+  const { loadModel } = await import("../../src/engine/model.js");
+  const { plantedDirections } = await import("../../src/gguf/index.js");
+  const vocab = await loadModel(spmVocab, { vocabOnly: true });
+  const single = (words: string[]) => words.map((w) => vocab.tokenize(w, { addSpecial: false })).filter((t) => t.length === 1).map((t) => t[0]);
+  const pos = single(PLANTED_POS_WORDS);
+  const neg = single(PLANTED_NEG_WORDS);
+  vocab.dispose();
+  const direction = plantedDirections(64, 3, { angles: [0] }).directions[0];
+  const synth = await synthModel({
+    out: join(dir, `${name}.gguf`),
+    vocabGguf: spmVocab,
+    nEmbd: 64,
+    nLayer: 4,
+    nHead: 4,
+    nHeadKv: 2,
+    nFf: 160,
+    contextLength: 512,
+    seed: 41,
+    planted: [{ concept: "morality", lang: "en", posTokens: pos, negTokens: neg, direction, alpha: 6 }],
+  });
+  return { path: synth.path, pos, neg, direction };
+}
