@@ -41,8 +41,7 @@ export { extractToStore, extractVectors, type ExtractToStoreOptions, type Extrac
 export { analyze, type AnalyzeOptions, type AnalysisResults, type RecognitionSummary } from "./pipeline/analyze.js";
 export { loadPairs, limitUnits, mergeReports, type PairSource } from "./pipeline/sources.js";
 export { collectPairs, type PairTree, type AlignedPairs } from "./pipeline/matrices.js";
-export { exportControlVector, importControlVector, type ControlVectorLayer, type ImportedControlVector } from "./steer/control-vector.js";
-export * from "./steer/scorers/index.js";
+export * from "./steer/index.js";
 export { createProgress, type Progress, type ProgressMode, type ProgressEvent } from "./progress/progress.js";
 export { Rng } from "./gguf/rng.js";
 export { VALUELENS_VERSION } from "./version.js";

@@ -5,6 +5,7 @@ import { UsageError } from "./args.js";
 import { infoCommand } from "./info.js";
 import { captureCommand } from "./capture.js";
 import { dataCommand } from "./data.js";
+import { controlCommand } from "../steer/cli.js";
 import { correlateCommand, extractCommand, recognizeCommand, similarityCommand, transferCommand } from "./analysis.js";
 import { synthCommand } from "./synth.js";
 
@@ -19,6 +20,7 @@ const commands: Record<string, { run: Command; summary: string }> = {
   recognize: { run: recognizeCommand, summary: "recognition accuracy per layer (and across languages)" },
   similarity: { run: similarityCommand, summary: "cross-lingual cosine similarity of concept vectors" },
   transfer: { run: transferCommand, summary: "cross-lingual transfer matrix" },
+  control: { run: controlCommand, summary: "cross-lingual control: steer with source-language vectors, score outputs in target languages" },
   correlate: { run: correlateCommand, summary: "correlation of similarity with linguistic (lang2vec) similarity" },
 };
 
