@@ -1,9 +1,27 @@
+// Sockets first: on Windows winsock2.h must precede windows.h (for the RPC endpoint probe).
+#ifdef _WIN32
+#  ifndef WIN32_LEAN_AND_MEAN
+#    define WIN32_LEAN_AND_MEAN
+#  endif
+#  include <winsock2.h>
+#  include <ws2tcpip.h>
+#else
+#  include <fcntl.h>
+#  include <netdb.h>
+#  include <poll.h>
+#  include <sys/socket.h>
+#  include <unistd.h>
+#  include <cerrno>
+#endif
+
 #include "model.h"
 
 #include "session.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+
 
 namespace vl {
 
@@ -12,6 +30,8 @@ namespace {
 struct LoadOptions {
     std::string path;
     int32_t gpu_layers = 0;
+    bool gpu_layers_set = false;
+    std::vector<std::string> rpc;  // "host:port" of llama.cpp rpc-server hosts
     bool mmap = true;
     bool vocab_only = false;
     bool check_tensors = false;
@@ -28,6 +48,103 @@ void precheck_file(const std::string & path) {
     }
 }
 
+// ---- RPC ----------------------------------------------------------------------------------------------
+// ggml's RPC client aborts the process on a bad endpoint or a refused connection, so endpoints are parsed
+// and probed here first and those failures become JS errors. The RPC functions are looked up through the
+// backend registry, so builds without GGML_RPC (or an installed ggml without it) still link.
+
+bool parse_endpoint(const std::string & ep, std::string & host, std::string & port) {
+    const size_t colon = ep.find(':');
+    if (colon == std::string::npos || colon == 0 || ep.find(':', colon + 1) != std::string::npos) return false;
+    host = ep.substr(0, colon);
+    port = ep.substr(colon + 1);
+    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return false;
+    const long p = std::strtol(port.c_str(), nullptr, 10);
+    return p >= 1 && p <= 65535;
+}
+
+#ifdef _WIN32
+using socket_handle = SOCKET;
+const socket_handle no_socket = INVALID_SOCKET;
+void close_socket(socket_handle s) { closesocket(s); }
+#else
+using socket_handle = int;
+const socket_handle no_socket = -1;
+void close_socket(socket_handle s) { ::close(s); }
+#endif
+
+struct AddrInfoFree {
+    void operator()(addrinfo * a) const { freeaddrinfo(a); }
+};
+struct SocketCloser {
+    socket_handle s = no_socket;
+    ~SocketCloser() { if (s != no_socket) close_socket(s); }
+};
+
+// True if a TCP connection to host:port opens within timeout_ms (blocking connect on Windows).
+bool tcp_reachable(const std::string & host, const std::string & port, int timeout_ms) {
+#ifdef _WIN32
+    WSADATA wsa;
+    if (WSAStartup(MAKEWORD(2, 2), &wsa) != 0) return false;
+    struct WsaCleanup { ~WsaCleanup() { WSACleanup(); } } wsa_cleanup;
+#endif
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo * found = nullptr;
+    if (getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0 || !found) return false;
+    std::unique_ptr<addrinfo, AddrInfoFree> list(found);
+    for (addrinfo * a = list.get(); a; a = a->ai_next) {
+        SocketCloser sock;
+        sock.s = ::socket(a->ai_family, a->ai_socktype, a->ai_protocol);
+        if (sock.s == no_socket) continue;
+#ifdef _WIN32
+        (void) timeout_ms;
+        if (::connect(sock.s, a->ai_addr, (int) a->ai_addrlen) == 0) return true;
+#else
+        const int flags = fcntl(sock.s, F_GETFL, 0);
+        fcntl(sock.s, F_SETFL, flags | O_NONBLOCK);
+        if (::connect(sock.s, a->ai_addr, a->ai_addrlen) == 0) return true;
+        if (errno != EINPROGRESS) continue;
+        pollfd pfd{sock.s, POLLOUT, 0};
+        if (poll(&pfd, 1, timeout_ms) != 1) continue;
+        int err = 0;
+        socklen_t len = sizeof(err);
+        if (getsockopt(sock.s, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) return true;
+#endif
+    }
+    return false;
+}
+
+// The devices of every RPC server (in order), then the local GPUs, as llama.cpp orders them by default.
+std::vector<ggml_backend_dev_t> rpc_device_list(const std::vector<std::string> & endpoints) {
+    ggml_backend_reg_t rpc = ggml_backend_reg_by_name("RPC");
+    using add_server_fn = ggml_backend_reg_t (*)(const char *);
+    auto add_server = rpc ? (add_server_fn) ggml_backend_reg_get_proc_address(rpc, "ggml_backend_rpc_add_server") : nullptr;
+    if (!add_server) throw Failure("rpc: this build has no RPC backend (backendInfo().rpc is false); rebuild without VALUELENS_RPC=0");
+    std::vector<ggml_backend_dev_t> devices;
+    for (const auto & ep : endpoints) {
+        std::string host, port;
+        if (!parse_endpoint(ep, host, port)) throw Failure("rpc: bad endpoint '" + ep + "' (want host:port, port 1-65535)");
+        if (!tcp_reachable(host, port, 5000)) throw Failure("rpc: cannot connect to rpc-server at " + ep);
+        ggml_backend_reg_t reg = add_server(ep.c_str());
+        if (!reg || ggml_backend_reg_dev_count(reg) == 0) throw Failure(with_log("rpc: server " + ep + " offers no devices"));
+        for (size_t i = 0; i < ggml_backend_reg_dev_count(reg); i++) devices.push_back(ggml_backend_reg_dev_get(reg, i));
+    }
+    const size_t n_rpc = devices.size();
+    std::vector<ggml_backend_dev_t> igpus;
+    for (size_t i = 0; i < ggml_backend_dev_count(); i++) {
+        ggml_backend_dev_t dev = ggml_backend_dev_get(i);
+        if (ggml_backend_dev_backend_reg(dev) == rpc) continue;
+        const auto type = ggml_backend_dev_type(dev);
+        if (type == GGML_BACKEND_DEVICE_TYPE_GPU) devices.push_back(dev);
+        else if (type == GGML_BACKEND_DEVICE_TYPE_IGPU) igpus.push_back(dev);
+    }
+    if (devices.size() == n_rpc) devices.insert(devices.end(), igpus.begin(), igpus.end());  // iGPUs only without a GPU
+    devices.push_back(nullptr);  // llama_model_params.devices is NULL-terminated
+    return devices;
+}
+
 class LoadWorker : public Napi::AsyncWorker {
   public:
     LoadWorker(Napi::Env env, LoadOptions opts)
@@ -41,6 +158,13 @@ class LoadWorker : public Napi::AsyncWorker {
             precheck_file(opts_.path);
             llama_model_params params = llama_model_default_params();
             params.n_gpu_layers = opts_.gpu_layers;
+            std::vector<ggml_backend_dev_t> devices;  // must outlive the load call
+            if (!opts_.rpc.empty()) {
+                devices = rpc_device_list(opts_.rpc);
+                params.devices = devices.data();
+                // Layers only reach the servers when offloaded: default to all of them.
+                if (!opts_.gpu_layers_set) params.n_gpu_layers = -1;
+            }
             if (!opts_.mmap) params.load_mode = LLAMA_LOAD_MODE_NONE;
             params.vocab_only = opts_.vocab_only;
             params.check_tensors = opts_.check_tensors;
@@ -60,6 +184,7 @@ class LoadWorker : public Napi::AsyncWorker {
             env, boxed.get(), [](Napi::Env, std::shared_ptr<llama_model> * p) { std::unique_ptr<std::shared_ptr<llama_model>> release(p); });
         boxed.release();  // owned by the External's finalizer now
         Napi::Object obj = data->model_ctor.New({holder, Napi::Boolean::New(env, opts_.vocab_only)});
+        holder.Data()->reset();  // the Model holds the only reference, so dispose() frees the weights (and remote RPC buffers) at once
         deferred_.Resolve(obj);
     }
 
@@ -106,7 +231,20 @@ Napi::Value Model::Load(const Napi::CallbackInfo & info) {
     opts.path = info[0].As<Napi::String>().Utf8Value();
     if (info.Length() > 1 && info[1].IsObject()) {
         Napi::Object o = info[1].As<Napi::Object>();
-        if (o.Has("gpuLayers")) opts.gpu_layers = o.Get("gpuLayers").As<Napi::Number>().Int32Value();
+        if (o.Has("gpuLayers") && !o.Get("gpuLayers").IsUndefined()) {
+            opts.gpu_layers = o.Get("gpuLayers").As<Napi::Number>().Int32Value();
+            opts.gpu_layers_set = true;
+        }
+        if (o.Has("rpc") && !o.Get("rpc").IsUndefined()) {
+            Napi::Value v = o.Get("rpc");
+            if (!v.IsArray()) throw Napi::TypeError::New(env, "loadModel: rpc must be an array of \"host:port\" strings");
+            Napi::Array a = v.As<Napi::Array>();
+            for (uint32_t i = 0; i < a.Length(); i++) {
+                Napi::Value e = a.Get(i);
+                if (!e.IsString()) throw Napi::TypeError::New(env, "loadModel: rpc must be an array of \"host:port\" strings");
+                opts.rpc.push_back(e.As<Napi::String>().Utf8Value());
+            }
+        }
         if (o.Has("mmap")) opts.mmap = o.Get("mmap").ToBoolean().Value();
         if (o.Has("vocabOnly")) opts.vocab_only = o.Get("vocabOnly").ToBoolean().Value();
         if (o.Has("checkTensors")) opts.check_tensors = o.Get("checkTensors").ToBoolean().Value();

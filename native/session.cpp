@@ -522,7 +522,9 @@ class CreateWorker : public Napi::AsyncWorker {
         auto holder = Napi::External<std::shared_ptr<SessionCore>>::New(
             env, boxed.get(), [](Napi::Env, std::shared_ptr<SessionCore> * p) { std::unique_ptr<std::shared_ptr<SessionCore>> release(p); });
         boxed.release();  // owned by the External's finalizer now
-        deferred_.Resolve(data->session_ctor.New({holder}));
+        Napi::Object obj = data->session_ctor.New({holder});
+        holder.Data()->reset();  // the Session holds the only reference, so dispose() frees the context (and remote RPC buffers) at once
+        deferred_.Resolve(obj);
     }
     void OnError(const Napi::Error & err) override { deferred_.Reject(err.Value()); }
 

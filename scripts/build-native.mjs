@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Builds the native addon with cmake-js. Backend switches come from the environment or npm config:
-//   VALUELENS_GPU=cuda|metal|vulkan (or `npm install --valuelens-gpu=cuda`), VALUELENS_RPC=1,
+//   VALUELENS_GPU=cuda|metal|vulkan (or `npm install --valuelens-gpu=cuda`), VALUELENS_RPC=0 (the RPC backend
+//   and build/bin/rpc-server are built by default: ~8 s of compiling, no extra runtime library),
 //   LLAMA_CPP_DIR=/path/to/llama.cpp to build against an existing checkout.
 import { spawnSync } from "node:child_process";
 import { availableParallelism } from "node:os";
@@ -11,7 +12,7 @@ import { materialize } from "../vendor/materialize.mjs";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const env = process.env;
 const gpu = (env.VALUELENS_GPU ?? env.npm_config_valuelens_gpu ?? "").toLowerCase();
-const rpc = ["1", "true", "on"].includes((env.VALUELENS_RPC ?? env.npm_config_valuelens_rpc ?? "").toLowerCase());
+const rpc = !["0", "false", "off"].includes((env.VALUELENS_RPC ?? env.npm_config_valuelens_rpc ?? "").toLowerCase());
 const debug = ["1", "true"].includes((env.VALUELENS_DEBUG ?? "").toLowerCase());
 
 const llamaDir = await materialize();

@@ -6,6 +6,7 @@ import { infoCommand } from "./info.js";
 import { captureCommand } from "./capture.js";
 import { dataCommand } from "./data.js";
 import { controlCommand } from "../steer/cli.js";
+import { mergeCommand, runCommand } from "../run/cli.js";
 import { correlateCommand, extractCommand, recognizeCommand, similarityCommand, transferCommand } from "./analysis.js";
 import { synthCommand } from "./synth.js";
 
@@ -20,6 +21,8 @@ const commands: Record<string, { run: Command; summary: string }> = {
   recognize: { run: recognizeCommand, summary: "recognition accuracy per layer (and across languages)" },
   similarity: { run: similarityCommand, summary: "cross-lingual cosine similarity of concept vectors" },
   transfer: { run: transferCommand, summary: "cross-lingual transfer matrix" },
+  run: { run: runCommand, summary: "run an experiment manifest (models × concepts × languages), resumable and shardable" },
+  merge: { run: mergeCommand, summary: "merge the shard folders of a run and compute the cross-cell analyses" },
   control: { run: controlCommand, summary: "cross-lingual control: steer with source-language vectors, score outputs in target languages" },
   correlate: { run: correlateCommand, summary: "correlation of similarity with linguistic (lang2vec) similarity" },
 };

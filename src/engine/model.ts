@@ -12,6 +12,8 @@ export interface LoadModelOptions {
   vocabOnly?: boolean;
   /** Validate tensor data while loading (slower). */
   checkTensors?: boolean;
+  /** llama.cpp rpc-server endpoints ("host:port"); layers go to them (all layers unless gpuLayers is given). */
+  rpc?: string[];
 }
 
 export interface TokenizeOptions {

@@ -89,7 +89,7 @@ export interface NativeBackendInfo {
 }
 
 export interface NativeBinding {
-  loadModel(path: string, opts: { gpuLayers?: number; mmap?: boolean; vocabOnly?: boolean; checkTensors?: boolean }): Promise<NativeModel>;
+  loadModel(path: string, opts: { gpuLayers?: number; mmap?: boolean; vocabOnly?: boolean; checkTensors?: boolean; rpc?: string[] }): Promise<NativeModel>;
   backendInfo(): NativeBackendInfo;
 }
 

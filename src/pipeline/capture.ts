@@ -65,21 +65,25 @@ export async function captureToStore(opts: CaptureToStoreOptions): Promise<Captu
     extra: { ...(opts.extra ?? {}), layers: names },
   };
   const writer = await openActivationWriter(opts.out, { provenance, nEmbd: opts.model.nEmbd, vectorType: opts.vectorType ?? "float32", resume: opts.resume ?? false });
-  const todo = opts.texts.filter((t) => !writer.hasAll(t, names));
+  // Fixed chunks of the whole text list: a text's activations depend (at float rounding) on the texts sharing
+  // its decode, so a resumed run recaptures an incomplete chunk whole and stays identical to an uninterrupted one.
   const chunk = opts.chunkTexts ?? 256;
-  opts.progress?.start("capture", opts.texts.length, "texts", opts.texts.length - todo.length);
+  const stored = opts.texts.map((t) => writer.hasAll(t, names));
+  const skipped = stored.filter(Boolean).length;
+  opts.progress?.start("capture", opts.texts.length, "texts", skipped);
   let rows = 0;
   let tokens = 0;
   try {
-    for (let i = 0; i < todo.length; i += chunk) {
-      const part = todo.slice(i, i + chunk);
+    for (let i = 0; i < opts.texts.length; i += chunk) {
+      if (stored.slice(i, i + chunk).every(Boolean)) continue;
+      const part = opts.texts.slice(i, i + chunk);
       const acts = await opts.session.capture(
         part.map((t) => t.text),
         { layers: opts.layers, position, signal: opts.signal },
       );
       tokens += acts.decodedTokens;
       for (const [li, layer] of opts.layers.entries()) {
-        // After a crash between two layers of one chunk, some rows of a text may exist already.
+        // Rows of this chunk already stored (before an interruption) are kept, not written twice.
         const keep = part.map((t, j) => ({ t, j })).filter(({ t }) => !writer.has({ ...t, layer: names[li] }));
         if (keep.length === 0) continue;
         const d = opts.model.nEmbd;
@@ -101,7 +105,7 @@ export async function captureToStore(opts: CaptureToStoreOptions): Promise<Captu
       }
       // Every finished chunk reaches the disk, so a killed run loses at most the chunk in flight.
       await writer.flush();
-      opts.progress?.tick(part.length);
+      opts.progress?.tick(part.filter((_, j) => !stored[i + j]).length);
     }
   } catch (e) {
     await writer.abort(); // keeps the .partial file: the next run with resume continues from it
@@ -109,5 +113,5 @@ export async function captureToStore(opts: CaptureToStoreOptions): Promise<Captu
   }
   await writer.close();
   opts.progress?.finish();
-  return { path: opts.out, texts: opts.texts.length, skippedTexts: opts.texts.length - todo.length, rowsWritten: rows, tokens, seconds: (performance.now() - t0) / 1000 };
+  return { path: opts.out, texts: opts.texts.length, skippedTexts: skipped, rowsWritten: rows, tokens, seconds: (performance.now() - t0) / 1000 };
 }
