@@ -7,12 +7,15 @@ import { captureCommand } from "./capture.js";
 import { dataCommand } from "./data.js";
 import { controlCommand } from "../steer/cli.js";
 import { mergeCommand, runCommand } from "../run/cli.js";
+import { reportCommand } from "../report/cli.js";
+import { demoCommand } from "../demo/cli.js";
 import { correlateCommand, extractCommand, recognizeCommand, similarityCommand, transferCommand } from "./analysis.js";
 import { synthCommand } from "./synth.js";
 
 type Command = (argv: string[]) => Promise<void>;
 
 const commands: Record<string, { run: Command; summary: string }> = {
+  demo: { run: demoCommand, summary: "synthetic planted models + built-in data → full pipeline → report (no downloads)" },
   synth: { run: synthCommand, summary: "write a synthetic GGUF model (optionally with planted concepts)" },
   info: { run: infoCommand, summary: "show a model's shape and metadata, or this build's backend" },
   data: { run: dataCommand, summary: "dataset adapters: list, fetch canonical copies, per-language statistics" },
@@ -23,6 +26,7 @@ const commands: Record<string, { run: Command; summary: string }> = {
   transfer: { run: transferCommand, summary: "cross-lingual transfer matrix" },
   run: { run: runCommand, summary: "run an experiment manifest (models × concepts × languages), resumable and shardable" },
   merge: { run: mergeCommand, summary: "merge the shard folders of a run and compute the cross-cell analyses" },
+  report: { run: reportCommand, summary: "analysis results → self-contained HTML report + SVG/PNG figures" },
   control: { run: controlCommand, summary: "cross-lingual control: steer with source-language vectors, score outputs in target languages" },
   correlate: { run: correlateCommand, summary: "correlation of similarity with linguistic (lang2vec) similarity" },
 };
