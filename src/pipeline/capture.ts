@@ -7,7 +7,7 @@ import type { Model } from "../engine/model.js";
 import type { Session } from "../engine/session.js";
 import { layerName, type LayerSite } from "../engine/layers.js";
 import type { Progress } from "../progress/progress.js";
-import { openActivationWriter, sha256File, type Provenance, type VectorType } from "../store/index.js";
+import { openActivationWriter, sha256File, type ActivationWriter, type Provenance, type VectorType } from "../store/index.js";
 import { VALUELENS_VERSION } from "../version.js";
 
 export interface CaptureToStoreOptions {
@@ -65,53 +65,83 @@ export async function captureToStore(opts: CaptureToStoreOptions): Promise<Captu
     extra: { ...(opts.extra ?? {}), layers: names },
   };
   const writer = await openActivationWriter(opts.out, { provenance, nEmbd: opts.model.nEmbd, vectorType: opts.vectorType ?? "float32", resume: opts.resume ?? false });
-  // Fixed chunks of the whole text list: a text's activations depend (at float rounding) on the texts sharing
-  // its decode, so a resumed run recaptures an incomplete chunk whole and stays identical to an uninterrupted one.
-  const chunk = opts.chunkTexts ?? 256;
-  const stored = opts.texts.map((t) => writer.hasAll(t, names));
-  const skipped = stored.filter(Boolean).length;
-  opts.progress?.start("capture", opts.texts.length, "texts", skipped);
-  let rows = 0;
-  let tokens = 0;
+  opts.progress?.start("capture", opts.texts.length, "texts", opts.texts.filter((t) => writer.hasAll(t, names)).length);
+  let result: ChunkedCaptureResult;
   try {
-    for (let i = 0; i < opts.texts.length; i += chunk) {
-      if (stored.slice(i, i + chunk).every(Boolean)) continue;
-      const part = opts.texts.slice(i, i + chunk);
-      const acts = await opts.session.capture(
-        part.map((t) => t.text),
-        { layers: opts.layers, position, signal: opts.signal },
-      );
-      tokens += acts.decodedTokens;
-      for (const [li, layer] of opts.layers.entries()) {
-        // Rows of this chunk already stored (before an interruption) are kept, not written twice.
-        const keep = part.map((t, j) => ({ t, j })).filter(({ t }) => !writer.has({ ...t, layer: names[li] }));
-        if (keep.length === 0) continue;
-        const d = opts.model.nEmbd;
-        const all = acts.layer(layer);
-        const vectors = keep.length === part.length ? all : new Float32Array(keep.length * d);
-        if (vectors !== all) keep.forEach(({ j }, r) => vectors.set(all.subarray(j * d, (j + 1) * d), r * d));
-        await writer.append({
-          itemId: keep.map(({ t }) => t.itemId),
-          concept: keep.map(({ t }) => t.concept),
-          lang: keep.map(({ t }) => t.lang),
-          side: keep.map(({ t }) => t.side),
-          split: keep.map(({ t }) => t.split),
-          template: keep.map(({ t }) => t.template),
-          layer: names[li],
-          tokenCount: Int32Array.from(keep, ({ j }) => acts.tokenCounts[j]),
-          vectors,
-        });
-        rows += keep.length;
-      }
-      // Every finished chunk reaches the disk, so a killed run loses at most the chunk in flight.
-      await writer.flush();
-      opts.progress?.tick(part.filter((_, j) => !stored[i + j]).length);
-    }
+    result = await captureChunks(writer, opts.session, opts.texts, opts.layers, {
+      position,
+      chunkTexts: opts.chunkTexts ?? 256,
+      signal: opts.signal,
+      onChunk: (_done, _total, captured) => opts.progress?.tick(captured),
+    });
   } catch (e) {
     await writer.abort(); // keeps the .partial file: the next run with resume continues from it
     throw e;
   }
   await writer.close();
   opts.progress?.finish();
-  return { path: opts.out, texts: opts.texts.length, skippedTexts: skipped, rowsWritten: rows, tokens, seconds: (performance.now() - t0) / 1000 };
+  return { path: opts.out, texts: opts.texts.length, skippedTexts: result.skippedTexts, rowsWritten: result.rowsWritten, tokens: result.tokens, seconds: (performance.now() - t0) / 1000 };
+}
+
+export interface ChunkedCaptureResult {
+  skippedTexts: number;
+  rowsWritten: number;
+  tokens: number;
+}
+
+/**
+ * The capture loop shared by `captureToStore` and run cells. The texts are cut into fixed chunks of the whole
+ * list: a text's activations depend (at float rounding, ~1e-5) on the texts sharing its decode, so a chunk with
+ * any row missing is captured again whole (stored rows are kept, only missing rows written) and a resumed file is
+ * bit-identical to an uninterrupted one. Each finished chunk is flushed, so a killed run loses at most one chunk.
+ */
+export async function captureChunks(
+  writer: ActivationWriter,
+  session: Session,
+  texts: readonly CaptureText[],
+  layers: readonly LayerSite[],
+  opts: { position: "last" | "mean"; chunkTexts: number; signal?: AbortSignal; onChunk?: (done: number, total: number, captured: number) => void },
+): Promise<ChunkedCaptureResult> {
+  const names = layers.map(layerName);
+  const d = writer.nEmbd;
+  let rows = 0;
+  let tokens = 0;
+  let skipped = 0;
+  for (let i = 0; i < texts.length; i += opts.chunkTexts) {
+    opts.signal?.throwIfAborted();
+    const part = texts.slice(i, i + opts.chunkTexts);
+    const stored = part.filter((t) => writer.hasAll(t, names)).length;
+    skipped += stored;
+    if (stored === part.length) {
+      opts.onChunk?.(i + part.length, texts.length, 0);
+      continue;
+    }
+    const acts = await session.capture(
+      part.map((t) => t.text),
+      { layers, position: opts.position, signal: opts.signal },
+    );
+    tokens += acts.decodedTokens;
+    for (const [li, layer] of layers.entries()) {
+      const keep = part.map((t, j) => ({ t, j })).filter(({ t }) => !writer.has({ ...t, layer: names[li] }));
+      if (keep.length === 0) continue;
+      const all = acts.layer(layer);
+      const vectors = keep.length === part.length ? all : new Float32Array(keep.length * d);
+      if (vectors !== all) keep.forEach(({ j }, r) => vectors.set(all.subarray(j * d, (j + 1) * d), r * d));
+      await writer.append({
+        itemId: keep.map(({ t }) => t.itemId),
+        concept: keep.map(({ t }) => t.concept),
+        lang: keep.map(({ t }) => t.lang),
+        side: keep.map(({ t }) => t.side),
+        split: keep.map(({ t }) => t.split),
+        template: keep.map(({ t }) => t.template),
+        layer: names[li],
+        tokenCount: Int32Array.from(keep, ({ j }) => acts.tokenCounts[j]),
+        vectors,
+      });
+      rows += keep.length;
+    }
+    await writer.flush();
+    opts.onChunk?.(i + part.length, texts.length, part.length - stored);
+  }
+  return { skippedTexts: skipped, rowsWritten: rows, tokens };
 }
