@@ -14,8 +14,8 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { loadModel } from "../dist/index.js";
-import { synthModel, Rng } from "../dist/gguf/index.js";
-import { packageRoot } from "../dist/engine/native.js";
+import { Rng } from "../dist/gguf/index.js";
+import { benchModel } from "./common.mjs";
 
 const PEER = "node-llama-cpp";
 const PEER_VERSION = "3.22.1";
@@ -79,15 +79,7 @@ try {
 }
 
 // ---- model and texts (the capture benchmark's synthetic model and text distribution) ------------------------------
-const root = packageRoot();
-const outDir = join(root, "bench", "out");
-mkdirSync(outDir, { recursive: true });
-const shape = { nEmbd: +a.dim, nLayer: +a.layers, nHead: +a.heads, nHeadKv: +a["kv-heads"], nFf: +a.ff };
-const modelPath = join(outDir, `synth-${a.vocab}-${shape.nEmbd}x${shape.nLayer}-${a.type}.gguf`);
-if (!existsSync(modelPath)) {
-  log(`writing synthetic model ${modelPath} ...`);
-  await synthModel({ out: modelPath, vocabGguf: join(root, "vendor", "llama.cpp", "models", `ggml-vocab-${a.vocab}.gguf`), ...shape, seed: 1, weightType: a.type, contextLength: 4096 });
-}
+const { path: modelPath, shape } = await benchModel(a, log);
 const threads = +a.threads || availableParallelism();
 const model = await loadModel(modelPath);
 const rng = new Rng(7);
