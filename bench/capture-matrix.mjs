@@ -16,6 +16,8 @@ const SHAPES = {
 const { values: a } = parseArgs({ options: { texts: { type: "string", default: "64" }, rounds: { type: "string", default: "1" }, shapes: { type: "string", default: "tiny,0.5b,1.5b" }, types: { type: "string", default: "f16,q8_0" }, json: { type: "boolean", default: false } } });
 const here = dirname(fileURLToPath(import.meta.url));
 const rows = [];
+const line = (r) => `${r.shape.padEnd(6)} ${r.type.padEnd(5)} ${String(r.tokens).padStart(6)}  ${r.tokensPerSecond.plain.toFixed(1).padStart(11)}  ${r.ratio.lastOverPlain.toFixed(3).padStart(10)}  ${r.ratio.allOverPlain.toFixed(3).padStart(9)}  ${r.peakRssMiB.all.toFixed(0).padStart(8)}`;
+if (!a.json) console.log(`shape  type  tokens  plain tok/s  last/plain  all/plain  peak RSS MiB (all)`);
 for (const shape of a.shapes.split(",")) {
   if (!SHAPES[shape]) throw new Error(`unknown shape '${shape}' (have: ${Object.keys(SHAPES).join(", ")})`);
   for (const type of a.types.split(",")) {
@@ -23,10 +25,8 @@ for (const shape of a.shapes.split(",")) {
     if (r.status !== 0) throw new Error(`capture bench ${shape} ${type} failed: ${r.stderr}`);
     const res = JSON.parse(r.stdout.trim().split("\n").at(-1));
     rows.push({ shape, type, ...res });
+    if (!a.json) console.log(line(rows.at(-1)));
   }
 }
 if (a.json) console.log(JSON.stringify(rows));
-else {
-  console.log(`shape  type  tokens  plain tok/s  last/plain  all/plain  peak RSS MiB (all)`);
-  for (const r of rows) console.log(`${r.shape.padEnd(6)} ${r.type.padEnd(5)} ${String(r.tokens).padStart(6)}  ${r.tokensPerSecond.plain.toFixed(1).padStart(11)}  ${r.ratio.lastOverPlain.toFixed(3).padStart(10)}  ${r.ratio.allOverPlain.toFixed(3).padStart(9)}  ${r.peakRssMiB.all.toFixed(0).padStart(8)}`);
-}
+
