@@ -15,20 +15,14 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { loadModel } from "../dist/index.js";
 import { Rng } from "../dist/gguf/index.js";
-import { benchModel } from "./common.mjs";
+import { benchModel, modelFlags } from "./common.mjs";
 
 const PEER = "node-llama-cpp";
 const PEER_VERSION = "3.22.1";
 const { values: a } = parseArgs({
   options: {
+    ...modelFlags,
     texts: { type: "string", default: "64" },
-    dim: { type: "string", default: "896" },
-    layers: { type: "string", default: "24" },
-    heads: { type: "string", default: "14" },
-    "kv-heads": { type: "string", default: "2" },
-    ff: { type: "string", default: "4864" },
-    type: { type: "string", default: "q8_0" },
-    vocab: { type: "string", default: "qwen2" },
     rounds: { type: "string", default: "2" },
     threads: { type: "string", default: "0" },
     "peer-dir": { type: "string" },
