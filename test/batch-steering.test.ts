@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { loadModel, type LayerSite, type Model, type Session } from "../src/index.js";
 import { Rng } from "../src/gguf/index.js";
-import { maxAbsDiff, maxRelErr, tempDir, tinyModel } from "./helpers/fixtures.js";
+import { maxAbsDiff, maxRelErr, tempDir, tinyModel, EXACT_SESSION } from "./helpers/fixtures.js";
 
 const tmp = tempDir();
 let model: Model;
@@ -13,7 +13,7 @@ const D = 64;
 beforeAll(async () => {
   const synth = await tinyModel(tmp.dir, { seed: 11 });
   model = await loadModel(synth.path);
-  session = await model.createSession({ kvType: "f32", flashAttention: "off", contextSize: 2048, batchSize: 1024, maxSequences: 64 });
+  session = await model.createSession({ ...EXACT_SESSION, contextSize: 2048, batchSize: 1024, maxSequences: 64 });
 });
 afterAll(() => {
   session?.dispose();
@@ -53,7 +53,7 @@ describe("batch invariance", () => {
 
   test("packing respects batchSize and maxSequences (many small decodes give the same rows)", async () => {
     const texts = makeTexts(50, 5);
-    const small = await model.createSession({ kvType: "f32", flashAttention: "off", contextSize: 64, batchSize: 64, maxSequences: 3 });
+    const small = await model.createSession({ ...EXACT_SESSION, contextSize: 64, batchSize: 64, maxSequences: 3 });
     try {
       const a = await small.capture(texts, { layers: [2, 4] });
       const b = await session.capture(texts, { layers: [2, 4] });

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { loadModel, type Model, type Session } from "../src/index.js";
 import { loadReferenceModel, referenceForward, type ReferenceForwardResult } from "./helpers/reference-forward.js";
-import { maxRelErr, tempDir, tinyModel } from "./helpers/fixtures.js";
+import { maxRelErr, tempDir, tinyModel, EXACT_SESSION } from "./helpers/fixtures.js";
 
 const TOL = 1e-4; // max |capture − reference| / max |reference| per captured vector
 
@@ -17,9 +17,7 @@ describe("capture vs reference forward pass", () => {
   beforeAll(async () => {
     const synth = await tinyModel(tmp.dir);
     model = await loadModel(synth.path);
-    // f32 KV cache and no flash attention: the f16 cache costs ~1e-3 and CPU flash attention ~3e-4
-    // relative error (measured); with both off the capture matches the reference to ~2e-7.
-    session = await model.createSession({ kvType: "f32", flashAttention: "off", contextSize: 512, batchSize: 256, maxSequences: 8 });
+    session = await model.createSession({ ...EXACT_SESSION, contextSize: 512, batchSize: 256, maxSequences: 8 });
     const ref = await loadReferenceModel(synth.path);
     tokens = texts.map((t) => model.tokenize(t));
     refs = tokens.map((t) => referenceForward(ref, Array.from(t)));

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { loadModel, type Model, type Session } from "../src/index.js";
 import { loadReferenceModel, referenceForward } from "./helpers/reference-forward.js";
-import { hasVocabs, plantedTinyModel, tempDir, tinyModel } from "./helpers/fixtures.js";
+import { hasVocabs, plantedTinyModel, tempDir, tinyModel, EXACT_SESSION } from "./helpers/fixtures.js";
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -14,7 +14,7 @@ describe("generation on a random model", () => {
   beforeAll(async () => {
     path = (await tinyModel(tmp.dir, { seed: 31 })).path;
     model = await loadModel(path);
-    session = await model.createSession({ kvType: "f32", flashAttention: "off", contextSize: 1024, batchSize: 256, maxSequences: 8 });
+    session = await model.createSession({ ...EXACT_SESSION, contextSize: 1024, batchSize: 256, maxSequences: 8 });
   });
   afterAll(() => {
     session?.dispose();

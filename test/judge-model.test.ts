@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { loadModel, type Model, type Session } from "../src/index.js";
 import { createModelJudge, renderJudgePrompt, softmaxRecord } from "../src/steer/scorers/index.js";
 import { loadReferenceModel, referenceForward, type ReferenceModel } from "./helpers/reference-forward.js";
-import { PLANTED_NEG_WORDS, PLANTED_POS_WORDS, hasVocabs, plantedTinyModel, tempDir, tinyModel } from "./helpers/fixtures.js";
+import { PLANTED_NEG_WORDS, PLANTED_POS_WORDS, hasVocabs, plantedTinyModel, tempDir, tinyModel, EXACT_SESSION } from "./helpers/fixtures.js";
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -33,7 +33,7 @@ describe("judge model on a random model", () => {
   beforeAll(async () => {
     const { path } = await tinyModel(tmp.dir, { seed: 53 });
     model = await loadModel(path);
-    session = await model.createSession({ kvType: "f32", flashAttention: "off", contextSize: 1024, batchSize: 256, maxSequences: 4 });
+    session = await model.createSession({ ...EXACT_SESSION, contextSize: 1024, batchSize: 256, maxSequences: 4 });
     ref = await loadReferenceModel(path);
   });
   afterAll(() => {

@@ -10,7 +10,7 @@ import { loadModel, type LoadModelOptions, type Model } from "../src/engine/mode
 import { native, packageRoot } from "../src/engine/native.js";
 import { parseManifest } from "../src/run/manifest.js";
 import { runManifest } from "../src/run/runner.js";
-import { maxAbsDiff, tempDir, tinyModel, hasVocabs } from "./helpers/fixtures.js";
+import { maxAbsDiff, tempDir, tinyModel, hasVocabs, EXACT_SESSION } from "./helpers/fixtures.js";
 
 const serverBin = join(packageRoot(), "build", "bin", process.platform === "win32" ? "rpc-server.exe" : "rpc-server");
 const skipReason = !native().backendInfo().rpc
@@ -85,7 +85,7 @@ describe.skipIf(skipReason !== null || !hasVocabs)(`RPC capture${skipReason ? ` 
   }, 120_000);
 
   test("a capture whose layers live on an rpc-server equals the local capture", async () => {
-    const sessionOpts = { contextSize: 512, batchSize: 256, maxSequences: 8, kvType: "f32", flashAttention: "off" } as const;
+    const sessionOpts = { ...EXACT_SESSION, contextSize: 512, batchSize: 256, maxSequences: 8 };
     const layers = [1, 2, 3, 4, "resid_post:4"] as const;
     const local = await loadModel(modelPath);
     const ls = await local.createSession(sessionOpts);

@@ -18,6 +18,7 @@ import {
   type SynthOptions,
 } from "../src/gguf/index.js";
 import { LLAMA_SPM_VOCAB, findVocab } from "./helpers/vocab.js";
+import { cosine } from "./helpers/fixtures.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -35,17 +36,6 @@ function tensor(g: GgufFile, name: string): GgufTensorInfo {
   return t;
 }
 
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return ab / Math.sqrt(aa * bb);
-}
 
 function std(xs: Float32Array): number {
   let s = 0;

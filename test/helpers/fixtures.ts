@@ -15,6 +15,12 @@ export function tempDir(prefix = "valuelens-test-"): { dir: string; cleanup: () 
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/**
+ * Session options for comparisons against the f32 reference forward pass: the default f16 KV cache costs ~1e-3
+ * and CPU flash attention ~3e-4 relative error (measured); with both off capture matches to ~2e-7.
+ */
+export const EXACT_SESSION = { kvType: "f32", flashAttention: "off" } as const;
+
 /** A tiny llama model (real SPM tokenizer when the vendored vocab exists, else the built-in one). */
 export async function tinyModel(dir: string, overrides: Partial<SynthOptions> = {}): Promise<SynthResult> {
   return synthModel({
@@ -42,6 +48,19 @@ export function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
     scale = Math.max(scale, Math.abs(b[i]));
   }
   return diff / scale;
+}
+
+/** Cosine similarity, written independently of src/analysis so tests check it rather than reuse it. */
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
+  return ab / Math.sqrt(aa * bb);
 }
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -5,7 +5,7 @@ import { loadModel } from "../../src/index.js";
 import { Rng, plantedDirections, readGgufMetadata, synthModel, metaStringArray, type PlantedConceptSpec } from "../../src/gguf/index.js";
 import { writePairsJsonl } from "../../src/data/jsonl.js";
 import type { ContrastPair } from "../../src/data/types.js";
-import { qwenVocab } from "./fixtures.js";
+import { cosine, qwenVocab } from "./fixtures.js";
 
 export interface WorldSpec {
   dir: string;
@@ -97,14 +97,4 @@ export async function buildWorld(spec: WorldSpec): Promise<World> {
   return { modelPath, pairsPath, pairs, directions, nLayer, nEmbd };
 }
 
-export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return ab / Math.sqrt(aa * bb);
-}
+export { cosine };

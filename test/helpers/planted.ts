@@ -1,6 +1,7 @@
 // Synthetic contrastive activations with a planted concept direction, for the extraction/analysis tests.
 import { Rng } from "../../src/gguf/rng.js";
 import type { PairMatrices } from "../../src/extract/index.js";
+import { cosine } from "./fixtures.js";
 
 export function unitVector(d: number, rng: Rng): Float64Array {
   const u = new Float64Array(d);
@@ -43,14 +44,4 @@ export function plantedPairs(n: number, u: ArrayLike<number>, alpha: number, rng
   return { pos, neg, dim: d };
 }
 
-export function cos(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let j = 0; j < a.length; j++) {
-    ab += a[j] * b[j];
-    aa += a[j] * a[j];
-    bb += b[j] * b[j];
-  }
-  return ab / Math.sqrt(aa * bb);
-}
+export { cosine as cos };
