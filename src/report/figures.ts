@@ -120,6 +120,17 @@ function floorDomain(min: number, dflt: number): number {
   return Math.min(dflt, Math.floor(min * 10) / 10);
 }
 
+/** Colour scale of cosine heatmaps: viridis from the data's floor (at most 0) to 1. */
+function cosineColors(min: number): Pick<HeatmapOptions, "colorTitle" | "domain" | "scheme" | "darkBelow"> {
+  return { colorTitle: "cosine", domain: [floorDomain(min, 0), 1], scheme: "viridis", darkBelow: 0.55 };
+}
+
+/** Colour scale of accuracy heatmaps: viridis from the data's floor (at most chance, 0.5) to 1. */
+function accuracyColors(min: number): Pick<HeatmapOptions, "colorTitle" | "domain" | "scheme" | "darkBelow"> {
+  const lo = floorDomain(min, 0.5);
+  return { colorTitle: "accuracy", domain: [lo, 1], scheme: "viridis", darkBelow: (lo + 1) / 2 };
+}
+
 function recognitionFigures(input: ReportInput, slugs: ReadonlyMap<string, string>): FigureSpec[] {
   const models = modelNames(input);
   const rows = recognitionRows(input);
@@ -239,10 +250,7 @@ function similarityFigures(input: ReportInput, slugs: ReadonlyMap<string, string
         facet: { field: "model", sort: models, columns: Math.min(models.length, langs.length > 10 ? 1 : 2) },
         xTitle: "language",
         yTitle: "language",
-        colorTitle: "cosine",
-        domain: [floorDomain(min, 0), 1],
-        scheme: "viridis",
-        darkBelow: 0.55,
+        ...cosineColors(min),
       }),
     });
   }
@@ -265,10 +273,7 @@ function similarityFigures(input: ReportInput, slugs: ReadonlyMap<string, string
         facet: { field: "concept", sort: r.concepts, columns: Math.min(r.concepts.length, r.langs.length > 10 ? 2 : 4) },
         xTitle: "language",
         yTitle: "language",
-        colorTitle: "cosine",
-        domain: [floorDomain(min, 0), 1],
-        scheme: "viridis",
-        darkBelow: 0.55,
+        ...cosineColors(min),
       }),
     });
   }
@@ -289,10 +294,7 @@ function similarityFigures(input: ReportInput, slugs: ReadonlyMap<string, string
         facet: { field: "model", sort: at.map(([m, r]) => `${m} (layer ${r.similarity.atLayer!.layer})`), columns: Math.min(at.length, 2) },
         xTitle: "language",
         yTitle: "language",
-        colorTitle: "cosine",
-        domain: [floorDomain(min, 0), 1],
-        scheme: "viridis",
-        darkBelow: 0.55,
+        ...cosineColors(min),
       }),
     });
   }
@@ -343,10 +345,7 @@ function transferFigures(input: ReportInput, slugs: ReadonlyMap<string, string>)
         facet: { field: "model", sort: names, columns: Math.min(names.length, langs.length > 10 ? 1 : 2) },
         xTitle: "target",
         yTitle: "source",
-        colorTitle: "accuracy",
-        domain: [floorDomain(minM, 0.5), 1],
-        scheme: "viridis",
-        darkBelow: (floorDomain(minM, 0.5) + 1) / 2,
+        ...accuracyColors(minM),
       }),
     });
     const T = withT.flatMap(([model, r]) => matrixRows(r.transfer!.T.langs, r.transfer!.T.values, { model }));
@@ -399,10 +398,7 @@ function transferFigures(input: ReportInput, slugs: ReadonlyMap<string, string>)
         facet: { field: "concept", sort: concepts, columns: Math.min(concepts.length, langs.length > 10 ? 2 : 4) },
         xTitle: "target",
         yTitle: "source",
-        colorTitle: "accuracy",
-        domain: [floorDomain(min, 0.5), 1],
-        scheme: "viridis",
-        darkBelow: (floorDomain(min, 0.5) + 1) / 2,
+        ...accuracyColors(min),
       }),
     });
   }
