@@ -147,22 +147,42 @@ export class Session {
     return this.#native;
   }
 
-  /** Runs one native operation exclusively; an AbortSignal cancels it (also mid-decode on CPU). */
-  async #exclusive<T>(signal: AbortSignal | undefined, fn: (h: NativeSession) => Promise<T>): Promise<T> {
+  /**
+   * Takes the session for one operation: waits for earlier operations, and lets `signal` cancel a running
+   * native call (also mid-decode on CPU). `fail` maps a cancelled call's error to an AbortError.
+   */
+  async #lease(signal: AbortSignal | undefined): Promise<{ h: NativeSession; fail: (e: unknown) => unknown; end: () => void }> {
     if (signal?.aborted) throw abortError();
     const release = await this.#mutex.lock();
-    const h = this.#handle;
+    let h: NativeSession;
+    try {
+      h = this.#handle;
+    } catch (e) {
+      release();
+      throw e;
+    }
     const onAbort = () => h.cancel();
     signal?.addEventListener("abort", onAbort, { once: true });
+    return {
+      h,
+      fail: (e) => (signal?.aborted || (e instanceof Error && e.message === "aborted") ? abortError() : e),
+      end: () => {
+        signal?.removeEventListener("abort", onAbort);
+        release();
+      },
+    };
+  }
+
+  /** Runs one native operation exclusively (see #lease). */
+  async #exclusive<T>(signal: AbortSignal | undefined, fn: (h: NativeSession) => Promise<T>): Promise<T> {
+    const lease = await this.#lease(signal);
     try {
       if (signal?.aborted) throw abortError();
-      return await fn(h);
+      return await fn(lease.h);
     } catch (e) {
-      if (signal?.aborted || (e instanceof Error && e.message === "aborted")) throw abortError();
-      throw e;
+      throw lease.fail(e);
     } finally {
-      signal?.removeEventListener("abort", onAbort);
-      release();
+      lease.end();
     }
   }
 
@@ -293,11 +313,8 @@ export class Session {
     };
     const tokenized = prompts.map((p) => this.#tokens(p, opts.addSpecial ?? true, opts.parseSpecial ?? true));
     const signal = opts.signal;
-    if (signal?.aborted) throw abortError();
-    const release = await this.#mutex.lock();
-    const h = this.#handle;
-    const onAbort = () => h.cancel();
-    signal?.addEventListener("abort", onAbort, { once: true });
+    const lease = await this.#lease(signal);
+    const h = lease.h;
     const seqs = tokenized.map(() => ({ tokens: [] as number[], text: "", emitted: 0, done: false }));
     try {
       let step: NativeStep = await h.genStart(tokenized, sampling);
@@ -336,11 +353,9 @@ export class Session {
         step = await h.genStep();
       }
     } catch (e) {
-      if (signal?.aborted || (e instanceof Error && e.message === "aborted")) throw abortError();
-      throw e;
+      throw lease.fail(e);
     } finally {
-      signal?.removeEventListener("abort", onAbort);
-      release();
+      lease.end();
     }
   }
 
