@@ -1,7 +1,7 @@
 // `valuelens extract | recognize | similarity | transfer | correlate`: thin commands over src/pipeline.
 import { MODEL_PRESETS, presetForModel, type ModelFamily } from "../analysis/index.js";
 import { EXTRACT_METHODS, type ExtractMethod } from "../extract/index.js";
-import { analyze, type AnalysisResults, type AnalyzeOptions } from "../pipeline/analyze.js";
+import { analyze, selectVectors, similarityFromVectors, type AnalysisResults, type AnalyzeOptions } from "../pipeline/analyze.js";
 import { extractToStore } from "../pipeline/extract.js";
 import { readVectors } from "../store/index.js";
 import { createProgress, type ProgressMode } from "../progress/progress.js";
@@ -131,32 +131,17 @@ export async function recognizeCommand(argv: string[]): Promise<void> {
 
 export async function similarityCommand(argv: string[]): Promise<void> {
   const { values } = await runAnalysis("similarity", argv, false, false);
-  const { layerSimilarities, aggregateSimilarity, layerwiseSimilarity } = await import("../analysis/index.js");
-  const vf = await readVectors(values.vectors!);
-  const method = (values.method as ExtractMethod | undefined) ?? vf.rows[0]?.method;
-  const rows = vf.rows.filter((v) => v.method === method && (!values.concepts || listFlag(values.concepts)!.includes(v.concept)) && (!values.langs || listFlag(values.langs)!.includes(v.lang)));
-  if (rows.length === 0) throw new Error(`no '${method}' vectors in ${values.vectors}`);
-  const concepts = [...new Set(rows.map((r) => r.concept))];
-  const langs = [...new Set(rows.map((r) => r.lang))];
-  const layers = [...new Set(rows.map((r) => r.layer))];
-  const per = concepts.map((c) => {
-    const m = new Map<string, Map<string, Float32Array>>();
-    for (const r of rows.filter((x) => x.concept === c)) {
-      if (!m.has(r.lang)) m.set(r.lang, new Map());
-      m.get(r.lang)!.set(r.layer, r.unit);
-    }
-    return layerSimilarities(m, { langs: langs.filter((l) => m.has(l)), layers });
-  });
-  const full = per.filter((p) => p.langs.length === langs.length);
-  if (full.length === 0) throw new Error("no concept has vectors for every language");
-  const aggregate = aggregateSimilarity(full, { langs });
-  const atLayer = values.layer ? aggregateSimilarity(full, { langs, layer: values.layer }) : undefined;
-  const layerwise = langs.length >= 2 ? layerwiseSimilarity(full, { langs }) : undefined;
+  const sel = selectVectors(await readVectors(values.vectors!), { method: values.method as ExtractMethod | undefined, concepts: listFlag(values.concepts), langs: listFlag(values.langs) });
+  const { method, concepts, langs, layers } = sel;
+  const { similarity, fullConcepts } = similarityFromVectors(sel, values.layer);
+  if (fullConcepts.length === 0) throw new Error("no concept has vectors for every language");
+  const { aggregate, layerwise, perConcept } = similarity;
+  const atLayer = similarity.atLayer?.matrix;
   if (values.json) {
-    process.stdout.write(JSON.stringify({ method, concepts, langs, layers, aggregate, ...(atLayer ? { atLayer: { layer: values.layer, matrix: atLayer } } : {}), layerwise, perConcept: Object.fromEntries(concepts.map((c, i) => [c, per[i]])) }) + "\n");
+    process.stdout.write(JSON.stringify({ method, concepts, langs, layers, aggregate, ...(atLayer ? { atLayer: { layer: values.layer, matrix: atLayer } } : {}), layerwise, perConcept }) + "\n");
     return;
   }
-  process.stdout.write(formatMatrix(`cross-lingual similarity (${method}; cosine, max over layers, mean over ${full.length} concept(s))`, langs, aggregate.values));
+  process.stdout.write(formatMatrix(`cross-lingual similarity (${method}; cosine, max over layers, mean over ${fullConcepts.length} concept(s))`, langs, aggregate.values));
   if (atLayer) process.stdout.write("\n" + formatMatrix(`at layer ${values.layer}`, langs, atLayer.values));
   if (layerwise) process.stdout.write("\n" + formatTable(["layer", "relative depth", "mean cosine"], layerwise.layers.map((l, i) => [l, layerwise.relativeDepth[i], layerwise.mean[i]])));
 }

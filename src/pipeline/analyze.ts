@@ -99,25 +99,8 @@ function argmax(xs: readonly number[]): number {
 
 export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResults> {
   const vf = typeof opts.vectors === "string" ? await readVectors(opts.vectors) : opts.vectors;
-  const method = opts.method ?? vf.rows[0]?.method;
-  if (!method) throw new Error("the vector file has no vectors");
-  const rows = vf.rows.filter((r) => r.method === method && (!opts.concepts || opts.concepts.includes(r.concept)) && (!opts.langs || opts.langs.includes(r.lang)));
-  if (rows.length === 0) throw new Error(`no '${method}' vectors for the requested concepts/languages (methods in file: ${[...new Set(vf.rows.map((r) => r.method))].join(", ")})`);
+  const { method, vec, layers, concepts, langs } = selectVectors(vf, opts);
   const ties = opts.ties ?? "correct";
-  // concept → lang → layer → unit vector
-  const vec = new Map<string, Map<string, Map<string, Float32Array>>>();
-  const layerOrder: string[] = [];
-  for (const r of rows) {
-    if (!layerOrder.includes(r.layer)) layerOrder.push(r.layer);
-    let byLang = vec.get(r.concept);
-    if (!byLang) vec.set(r.concept, (byLang = new Map()));
-    let byLayer = byLang.get(r.lang);
-    if (!byLayer) byLang.set(r.lang, (byLayer = new Map()));
-    byLayer.set(r.layer, r.unit);
-  }
-  const layers = layerOrder;
-  const concepts = [...vec.keys()];
-  const langs = [...new Set(rows.map((r) => r.lang))];
 
   // Correctness bits (self) and cross-lingual accuracies, gathered layer group by layer group.
   const selfBits = new Map<string, Uint8Array[]>(); // concept|lang → per layer
@@ -201,10 +184,7 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResults> {
     }
   }
 
-  const perConcept: Record<string, LayerSimilarity> = {};
-  for (const concept of concepts) perConcept[concept] = layerSimilarities(vec.get(concept)!, { langs: langs.filter((l) => vec.get(concept)!.has(l)), layers });
-  const full = concepts.filter((c) => perConcept[c].langs.length === langs.length);
-  const sims = full.map((c) => perConcept[c]);
+  const { similarity, fullConcepts } = similarityFromVectors({ method, vec, layers, concepts, langs }, opts.similarityLayer);
   const results: AnalysisResults = {
     method,
     layers,
@@ -213,12 +193,7 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResults> {
     ties,
     provenance: vf.provenance,
     recognition,
-    similarity: {
-      perConcept,
-      aggregate: sims.length ? aggregateSimilarity(sims, { langs }) : { langs, values: langs.map((_, i) => langs.map((__, j) => (i === j ? 1 : NaN))) },
-      ...(opts.similarityLayer && sims.length ? { atLayer: { layer: opts.similarityLayer, matrix: aggregateSimilarity(sims, { langs, layer: opts.similarityLayer }) } } : {}),
-      ...(langs.length >= 2 && sims.length ? { layerwise: layerwiseSimilarity(sims, { langs }) } : {}),
-    },
+    similarity,
   };
   if (cross.size > 0) {
     results.crossLingual = Object.fromEntries(cross);
@@ -226,10 +201,59 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResults> {
     if (complete.length) results.transfer = transferAnalysis(complete, { langs });
   }
   const l2v = langs.filter(hasLang2vec);
+  const sims = fullConcepts.map((c) => similarity.perConcept[c]);
   if (l2v.length >= 3 && sims.length) {
     const high = (opts.highResource ?? [l2v[0]]).filter((l) => l2v.includes(l));
     const matrix = aggregateSimilarity(sims, { langs: l2v });
     results.correlation = { langs: l2v, highResource: [...high], table: correlationTable(matrix, high, { types: PAPER_LINGUISTIC_TYPES }) };
   }
   return results;
+}
+
+/** One method's unit vectors from a vector file, as concept → lang → layer, with the layer order of the file. */
+export interface VectorSelection {
+  method: ExtractMethod;
+  vec: Map<string, Map<string, Map<string, Float32Array>>>;
+  layers: string[];
+  concepts: string[];
+  langs: string[];
+}
+
+export function selectVectors(vf: VectorFile, opts: { method?: ExtractMethod; concepts?: readonly string[]; langs?: readonly string[] } = {}): VectorSelection {
+  const method = opts.method ?? vf.rows[0]?.method;
+  if (!method) throw new Error("the vector file has no vectors");
+  const rows = vf.rows.filter((r) => r.method === method && (!opts.concepts || opts.concepts.includes(r.concept)) && (!opts.langs || opts.langs.includes(r.lang)));
+  if (rows.length === 0) throw new Error(`no '${method}' vectors for the requested concepts/languages (methods in file: ${[...new Set(vf.rows.map((r) => r.method))].join(", ")})`);
+  const vec = new Map<string, Map<string, Map<string, Float32Array>>>();
+  const layers: string[] = [];
+  for (const r of rows) {
+    if (!layers.includes(r.layer)) layers.push(r.layer);
+    let byLang = vec.get(r.concept);
+    if (!byLang) vec.set(r.concept, (byLang = new Map()));
+    let byLayer = byLang.get(r.lang);
+    if (!byLayer) byLang.set(r.lang, (byLayer = new Map()));
+    byLayer.set(r.layer, r.unit);
+  }
+  return { method, vec, layers, concepts: [...vec.keys()], langs: [...new Set(rows.map((r) => r.lang))] };
+}
+
+/**
+ * Cross-lingual similarity of the selected vectors: per concept and layer, the paper's aggregate (max over
+ * layers, mean over the concepts that have every language), optionally at a fixed layer, and layer-wise curves.
+ */
+export function similarityFromVectors(sel: VectorSelection, fixedLayer?: string): { similarity: AnalysisResults["similarity"]; fullConcepts: string[] } {
+  const { vec, layers, concepts, langs } = sel;
+  const perConcept: Record<string, LayerSimilarity> = {};
+  for (const concept of concepts) perConcept[concept] = layerSimilarities(vec.get(concept)!, { langs: langs.filter((l) => vec.get(concept)!.has(l)), layers });
+  const fullConcepts = concepts.filter((c) => perConcept[c].langs.length === langs.length);
+  const sims = fullConcepts.map((c) => perConcept[c]);
+  return {
+    fullConcepts,
+    similarity: {
+      perConcept,
+      aggregate: sims.length ? aggregateSimilarity(sims, { langs }) : { langs, values: langs.map((_, i) => langs.map((__, j) => (i === j ? 1 : NaN))) },
+      ...(fixedLayer && sims.length ? { atLayer: { layer: fixedLayer, matrix: aggregateSimilarity(sims, { langs, layer: fixedLayer }) } } : {}),
+      ...(langs.length >= 2 && sims.length ? { layerwise: layerwiseSimilarity(sims, { langs }) } : {}),
+    },
+  };
 }
