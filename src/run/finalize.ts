@@ -9,8 +9,6 @@ import {
   correlationTable,
   crossLingualRecognition,
   hasLang2vec,
-  layerSimilarities,
-  layerwiseSimilarity,
   presetForModel,
   transferAnalysis,
   PAPER_LINGUISTIC_TYPES,
@@ -22,7 +20,7 @@ import {
   type TransferResult,
 } from "../analysis/index.js";
 import type { ExtractMethod, PairMatrices } from "../extract/index.js";
-import type { RecognitionSummary } from "../pipeline/analyze.js";
+import { similarityFromVectors, type RecognitionSummary } from "../pipeline/analyze.js";
 import { collectPairs, layerGroups } from "../pipeline/matrices.js";
 import type { Progress } from "../progress/progress.js";
 import { inspectActivations, readVectors } from "../store/index.js";
@@ -112,10 +110,6 @@ async function loadVectors(cells: readonly CellRef[]): Promise<VectorTree> {
     }
   }
   return tree;
-}
-
-function nanMatrix(langs: readonly string[]): LangMatrix {
-  return { langs: [...langs], values: langs.map((_, i) => langs.map((__, j) => (i === j ? 1 : NaN))) };
 }
 
 async function crossLingual(
@@ -221,21 +215,17 @@ export async function computeResults(out: string, record: RunRecord, opts: Final
         const vec = vectors.get(method);
         if (!vec) continue;
         const mres = entry.methods[method];
-        const perConcept: Record<string, LayerSimilarity> = {};
-        for (const concept of concepts) {
-          const byLang = vec.get(concept);
-          if (byLang) perConcept[concept] = layerSimilarities(byLang, { langs: langs.filter((l) => byLang.has(l)), layers });
-        }
-        const full = Object.values(perConcept).filter((s) => s.langs.length === langs.length);
+        const at = m.analysis.similarityLayer;
+        const { similarity, fullConcepts } = similarityFromVectors(
+          { method: method as ExtractMethod, vec, layers, concepts: concepts.filter((c) => vec.has(c)), langs },
+          at !== undefined && layers.includes(at) ? at : undefined,
+        );
+        const full = fullConcepts.map((c) => similarity.perConcept[c]);
         if (want.has("similarity")) {
-          const sim: NonNullable<MethodResults["similarity"]> = { perConcept, aggregate: full.length ? aggregateSimilarity(full, { langs }) : nanMatrix(langs) };
-          const at = m.analysis.similarityLayer;
-          if (at !== undefined && full.length) {
-            if (layers.includes(at)) sim.atLayer = { layer: at, matrix: aggregateSimilarity(full, { langs, layer: at }) };
-            else if (method === m.methods[0]) notes.push(`${spec.id}: analysis.similarityLayer ${at} is not among its layers (${layers.join(", ")})`);
+          if (at !== undefined && full.length && !layers.includes(at) && method === m.methods[0]) {
+            notes.push(`${spec.id}: analysis.similarityLayer ${at} is not among its layers (${layers.join(", ")})`);
           }
-          if (langs.length >= 2 && full.length) sim.layerwise = layerwiseSimilarity(full, { langs });
-          mres.similarity = sim;
+          mres.similarity = similarity;
         }
         if (want.has("correlation")) {
           const l2v = langs.filter(hasLang2vec);
