@@ -2,13 +2,13 @@
   "targets": [
     {
       "target_name": "valuelens",
-      "sources": ["native/addon.cpp", "native/common.cpp", "native/model.cpp", "native/session.cpp"],
+      "sources": ["native/addon.cpp", "native/backends.cpp", "native/common.cpp", "native/model.cpp", "native/quantize.cpp", "native/session.cpp"],
       "include_dirs": [
         "<!(node -p \"require('path').resolve(require('node-addon-api').include_dir)\")",
         "<!@(node scripts/llama-flags.mjs include)"
       ],
       "libraries": ["<!@(node scripts/llama-flags.mjs libs)"],
-      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_CPP_EXCEPTIONS", "VALUELENS_BACKEND=\"installed\""],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_CPP_EXCEPTIONS", "VALUELENS_BACKEND=\"installed\"", "<!@(node scripts/llama-flags.mjs defines)"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-O3"],

@@ -6,7 +6,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const benches = ["capture", "capture-matrix", "generate", "capture-memory", "pca", "peer", "analysis-cost"];
+const benches = ["capture", "capture-matrix", "generate", "capture-memory", "pca", "peer", "analysis-cost", "portable"];
 const [name, ...rest] = process.argv.slice(2);
 const chosen = name && !name.startsWith("-") ? [name] : benches;
 const args = name && !name.startsWith("-") ? rest : process.argv.slice(2);

@@ -1,23 +1,14 @@
-// Module entry: registers the Model and Session classes and loadModel().
+// Module entry: loads the backends, registers the Model and Session classes, loadModel() and quantize().
+#include "backends.h"
 #include "model.h"
+#include "quantize.h"
 #include "session.h"
 
 namespace vl {
 
-Napi::Value BackendInfo(const Napi::CallbackInfo & info) {
-    Napi::Env env = info.Env();
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("build", VALUELENS_BACKEND[0] ? VALUELENS_BACKEND : "cpu");
-    o.Set("systemInfo", llama_print_system_info());
-    o.Set("gpuOffload", llama_supports_gpu_offload());
-    o.Set("mmap", llama_supports_mmap());
-    o.Set("rpc", llama_supports_rpc());
-    o.Set("maxSequences", (double) llama_max_parallel_sequences());
-    return o;
-}
-
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
     install_log_handler();
+    load_backends();  // a failure is reported by loadModel() and backendInfo().loadError, not by require()
     auto data = std::make_unique<AddonData>();
     Napi::Function model = Model::Define(env);
     Napi::Function session = Session::Define(env);
@@ -28,6 +19,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("NativeSession", session);
     exports.Set("loadModel", Napi::Function::New(env, Model::Load, "loadModel"));
     exports.Set("backendInfo", Napi::Function::New(env, BackendInfo, "backendInfo"));
+    exports.Set("quantize", Napi::Function::New(env, Quantize, "quantize"));
     return exports;
 }
 

@@ -16,6 +16,8 @@
 
 #include "model.h"
 
+#include "backends.h"
+
 #include "session.h"
 
 #include <cstdio>
@@ -154,6 +156,7 @@ class LoadWorker : public Napi::AsyncWorker {
 
     void Execute() override {
         try {
+            if (auto err = load_backends(); !err.empty()) throw Failure(err);
             clear_log_errors();
             precheck_file(opts_.path);
             llama_model_params params = llama_model_default_params();

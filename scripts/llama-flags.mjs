@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Compiler and linker flags for building native/ against an installed llama.cpp (binding.gyp path).
 // LLAMA_PREFIX=/prefix (with include/llama.h and lib/libllama.{a,so}) wins; otherwise pkg-config `llama`.
-// Usage: node scripts/llama-flags.mjs include|libs
+// Usage: node scripts/llama-flags.mjs include|libs|defines
+// "defines" names the folder of a portable (GGML_BACKEND_DL) install's backend libraries, so the addon finds
+// them without VALUELENS_BACKEND_DIR.
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -19,7 +21,11 @@ function fromPrefix(p) {
   const libdir = ["lib", "lib64"].map((d) => join(p, d)).find((d) => existsSync(join(d, "libllama.a")) || existsSync(join(d, "libllama.so")) || existsSync(join(d, "libllama.dylib")));
   if (!libdir) fail(`LLAMA_PREFIX=${p} has no lib/libllama.{a,so,dylib}`);
   if (what === "include") return [join(p, "include")];
-  if (!existsSync(join(libdir, "libllama.a"))) return [`-L${libdir}`, "-lllama", "-lggml", "-lggml-base", `-Wl,-rpath,${libdir}`];
+  if (what === "defines") {
+    const dir = [join(p, "bin"), libdir, join(p, "lib", "ggml")].find((d) => existsSync(d) && readdirSync(d).some((f) => /^(lib)?ggml-cpu.*\.(so|dylib|dll)$/.test(f)));
+    return dir ? [`VALUELENS_BACKEND_DIR_DEFAULT="${dir}"`] : [];
+  }
+  if (!existsSync(join(libdir, "libllama.a"))) return [`-L${libdir}`, "-lllama", "-lggml", "-lggml-base", `-Wl,-rpath,${libdir}`, "-ldl"];
   // Static archives must come in dependency order: llama, ggml, the backends, ggml-base.
   const backends = readdirSync(libdir)
     .filter((f) => /^libggml-.+\.a$/.test(f) && f !== "libggml-base.a")
@@ -28,6 +34,7 @@ function fromPrefix(p) {
 }
 
 function fromPkgConfig() {
+  if (what === "defines") return [];
   try {
     const flag = what === "include" ? "--cflags-only-I" : "--libs";
     const out = execFileSync("pkg-config", [flag, "llama"], { encoding: "utf8" }).trim();
@@ -37,5 +44,5 @@ function fromPkgConfig() {
   }
 }
 
-if (what !== "include" && what !== "libs") fail("usage: llama-flags.mjs include|libs");
+if (!["include", "libs", "defines"].includes(what)) fail("usage: llama-flags.mjs include|libs|defines");
 process.stdout.write((prefix ? fromPrefix(prefix) : fromPkgConfig()).join(" ") + "\n");

@@ -15,6 +15,7 @@ export {
 } from "./engine/session.js";
 export { parseLayerSite, nativeSite, steeringBlock, layerName, allLayers, type LayerSite } from "./engine/layers.js";
 export { native as nativeBinding, type NativeBackendInfo } from "./engine/native.js";
+export { quantize, QUANT_TYPES, type QuantType, type QuantizeOptions, type QuantizeResult } from "./engine/quantize.js";
 export {
   synthModel,
   plantedDirections,

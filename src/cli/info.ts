@@ -1,17 +1,35 @@
 // `valuelens info MODEL.gguf`: what llama.cpp sees in a model, and how this build runs it.
 import { loadModel } from "../engine/model.js";
-import { native } from "../engine/native.js";
+import { native, type NativeBackendInfo } from "../engine/native.js";
 import { parseFlags, UsageError } from "./args.js";
 
-export const infoUsage = `usage: valuelens info [MODEL.gguf] [--metadata] [--json]
-  Without a model: the native backend of this build.`;
+export const infoUsage = `usage: valuelens info [MODEL.gguf] [--metadata] [--build] [--json]
+  Without a model, or with --build: how this build runs (GPU backend, CPU build and the CPU variant in use,
+  devices, where the backend libraries were loaded from).`;
+
+function buildText(b: NativeBackendInfo): string {
+  const supported = b.cpuVariants.filter((v) => v.supported).map((v) => v.name);
+  const others = b.cpuVariants.filter((v) => !v.supported).map((v) => v.name);
+  const lines = [
+    `backend: ${b.build}`,
+    `cpu build: ${b.cpuBuild}${b.cpuVariant ? `, variant in use: ${b.cpuVariant}` : ""}`,
+    ...(b.cpuVariants.length ? [`cpu variants: ${supported.join(", ")} run here${others.length ? `; ${others.join(", ")} need a newer CPU` : ""}`] : []),
+    ...(b.backendDir ? [`libraries: ${b.backendDir}`] : []),
+    `backends: ${b.backends.join(", ")}`,
+    ...b.devices.map((d) => `device: ${d.name} (${d.type}) ${d.description}`),
+    ...(b.loadError ? [`error: ${b.loadError}`] : []),
+    b.systemInfo,
+  ];
+  return lines.join("\n") + "\n";
+}
 
 export async function infoCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseFlags(argv, { metadata: { type: "boolean" }, json: { type: "boolean" } }, infoUsage);
+  const { values, positionals } = parseFlags(argv, { metadata: { type: "boolean" }, build: { type: "boolean" }, json: { type: "boolean" } }, infoUsage);
   if (positionals.length > 1) throw new UsageError(infoUsage);
   const backend = native().backendInfo();
-  if (positionals.length === 0) {
-    process.stdout.write(values.json ? JSON.stringify(backend) + "\n" : `backend: ${backend.build}\n${backend.systemInfo}\n`);
+  if (positionals.length === 0 || values.build) {
+    if (positionals.length > 0) throw new UsageError(`--build takes no model\n\n${infoUsage}`);
+    process.stdout.write(values.json ? JSON.stringify(backend) + "\n" : buildText(backend));
     return;
   }
   const m = await loadModel(positionals[0], { vocabOnly: false });

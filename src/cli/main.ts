@@ -11,13 +11,15 @@ import { reportCommand } from "../report/cli.js";
 import { demoCommand } from "../demo/cli.js";
 import { correlateCommand, extractCommand, recognizeCommand, similarityCommand, transferCommand } from "./analysis.js";
 import { synthCommand } from "./synth.js";
+import { quantizeCommand } from "./quantize.js";
 
 type Command = (argv: string[]) => Promise<void>;
 
 const commands: Record<string, { run: Command; summary: string }> = {
   demo: { run: demoCommand, summary: "synthetic planted models + built-in data → full pipeline → report (no downloads)" },
   synth: { run: synthCommand, summary: "write a synthetic GGUF model (optionally with planted concepts)" },
-  info: { run: infoCommand, summary: "show a model's shape and metadata, or this build's backend" },
+  info: { run: infoCommand, summary: "show a model's shape and metadata, or this build's backend (--build)" },
+  quantize: { run: quantizeCommand, summary: "quantize a GGUF model with llama.cpp (Q8_0, Q4_0, Q4_K_M, …)" },
   data: { run: dataCommand, summary: "dataset adapters: list, fetch canonical copies, per-language statistics" },
   capture: { run: captureCommand, summary: "contrastive pairs → residual-stream activations (Arrow file)" },
   extract: { run: extractCommand, summary: "activations → concept vectors per concept, language, layer" },

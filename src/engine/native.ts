@@ -80,7 +80,23 @@ export interface NativeModel {
 }
 
 export interface NativeBackendInfo {
+  /** GPU backend compiled in: "cpu", "cuda", "metal", "vulkan", or "installed" (binding.gyp build). */
   build: string;
+  /** CPU code generation: "portable" (runtime CPU dispatch), "native" (this build host only) or "installed". */
+  cpuBuild: string;
+  /** The CPU variant in use, e.g. "haswell", "zen4" (portable builds); "native" for a native build. */
+  cpuVariant: string | null;
+  /** What the CPU backend was compiled with and detected (ggml's feature list, e.g. AVX2: "1"). */
+  cpuFeatures: Record<string, string>;
+  /** The CPU variants the portable build ships, and whether this processor can run each. */
+  cpuVariants: Array<{ name: string; supported: boolean }>;
+  /** The folder the backend libraries were loaded from (portable builds), else null. */
+  backendDir: string | null;
+  /** Why no backend could be loaded (then loadModel() fails with this message), else null. */
+  loadError: string | null;
+  /** Registered ggml backends, e.g. ["RPC", "Vulkan", "CPU"]. */
+  backends: string[];
+  devices: Array<{ name: string; description: string; type: "cpu" | "gpu" | "igpu" | "accel" }>;
   systemInfo: string;
   gpuOffload: boolean;
   mmap: boolean;
@@ -88,9 +104,17 @@ export interface NativeBackendInfo {
   maxSequences: number;
 }
 
+export interface NativeQuantizeOptions {
+  type: string;
+  threads?: number;
+  allowRequantize?: boolean;
+  pure?: boolean;
+}
+
 export interface NativeBinding {
   loadModel(path: string, opts: { gpuLayers?: number; mmap?: boolean; vocabOnly?: boolean; checkTensors?: boolean; rpc?: string[] }): Promise<NativeModel>;
   backendInfo(): NativeBackendInfo;
+  quantize(input: string, output: string, opts: NativeQuantizeOptions): Promise<void>;
 }
 
 /** The package root (holds package.json), found from this file whether it runs from src/ or dist/. */
@@ -107,15 +131,27 @@ export function packageRoot(): string {
 
 let binding: NativeBinding | undefined;
 
-/** The addon, loaded on first use. VALUELENS_BINARY overrides its path (e.g. a node-gyp build). */
+/** Where a prebuilt addon for this platform lives inside the package (made by `npm pack`, see scripts/prebuild.mjs). */
+export function prebuildDir(root: string = packageRoot()): string {
+  return join(root, "prebuilds", `${process.platform}-${process.arch}`);
+}
+
+/**
+ * The addon, loaded on first use: VALUELENS_BINARY if set (e.g. a node-gyp build), else a build from source
+ * (build/Release), else the prebuilt addon shipped in the package.
+ */
 export function native(): NativeBinding {
   if (binding) return binding;
+  const root = packageRoot();
   const candidates = process.env.VALUELENS_BINARY
     ? [process.env.VALUELENS_BINARY]
-    : [join(packageRoot(), "build", "Release", "valuelens.node"), join(packageRoot(), "build", "Debug", "valuelens.node")];
+    : [join(root, "build", "Release", "valuelens.node"), join(root, "build", "Debug", "valuelens.node"), join(prebuildDir(root), "valuelens.node")];
   const path = candidates.find((p) => existsSync(p));
   if (!path) {
-    throw new Error(`valuelens: the native addon is not built (looked for ${candidates.join(", ")}); run \`npm run build:native\``);
+    throw new Error(
+      `valuelens: no native addon (looked for ${candidates.join(", ")}). There is no prebuilt addon for ${process.platform}-${process.arch}: ` +
+        "allow valuelens's install script (package.json allowScripts, or `npm approve-scripts valuelens`) and run `npm rebuild valuelens`, or `npm run build:native` in a checkout",
+    );
   }
   binding = createRequire(import.meta.url)(path) as NativeBinding;
   return binding;
