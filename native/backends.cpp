@@ -145,7 +145,6 @@ std::string join(const std::vector<std::string> & v) {
     return s;
 }
 
-#ifdef GGML_BACKEND_DL
 std::string load_from(const fs::path & dir, const char * forced) {
     if (!forced || !*forced) {
         ggml_backend_load_all_from_path(dir.u8string().c_str());
@@ -174,14 +173,15 @@ std::string load_from(const fs::path & dir, const char * forced) {
     }
     return "";
 }
-#endif
 
 }  // namespace
 
 std::string load_backends() {
     static std::once_flag once;
     std::call_once(once, [] {
-#ifdef GGML_BACKEND_DL
+        // A static build registers its backends itself. Decided at run time, not by GGML_BACKEND_DL: an addon
+        // compiled by node-gyp against an installed portable llama.cpp does not see that definition.
+        if (ggml_backend_reg_by_name("CPU")) return;
         const char * forced = std::getenv("VALUELENS_CPU_VARIANT");
         g_state.forced = forced ? forced : "";
         std::vector<fs::path> candidates;
@@ -204,7 +204,6 @@ std::string load_backends() {
         for (const auto & dir : candidates) where += (where.empty() ? "" : ", ") + dir.u8string();
         g_state.error = "no ggml CPU backend library (" + std::string(kPrefix) + "cpu-*" + kExt + ") found in " + where +
                         "; set VALUELENS_BACKEND_DIR to the folder that holds them";
-#endif
     });
     return g_state.error;
 }

@@ -23,7 +23,8 @@ function fromPrefix(p) {
   if (what === "include") return [join(p, "include")];
   if (what === "defines") {
     const dir = [join(p, "bin"), libdir, join(p, "lib", "ggml")].find((d) => existsSync(d) && readdirSync(d).some((f) => /^(lib)?ggml-cpu.*\.(so|dylib|dll)$/.test(f)));
-    return dir ? [`VALUELENS_BACKEND_DIR_DEFAULT="${dir}"`] : [];
+    // Single-quoted: gyp splits command output like a shell, which would eat bare double quotes.
+    return dir ? [`'VALUELENS_BACKEND_DIR_DEFAULT="${dir}"'`] : [];
   }
   if (!existsSync(join(libdir, "libllama.a"))) return [`-L${libdir}`, "-lllama", "-lggml", "-lggml-base", `-Wl,-rpath,${libdir}`, "-ldl"];
   // Static archives must come in dependency order: llama, ggml, the backends, ggml-base.
