@@ -213,6 +213,24 @@ describe("dispose", () => {
   });
 });
 
+describe("logprobs (float log-softmax)", () => {
+  test("the probabilities of every vocabulary token sum to 1 (closed form)", async () => {
+    const small = await tinyModel(tmp.dir, { seed: 41, vocabGguf: undefined, builtinVocabSize: 300, name: "vocab300" });
+    const m = await loadModel(small.path);
+    const s = await m.createSession({ contextSize: 64, batchSize: 64, ...EXACT_SESSION });
+    try {
+      const prompt = Int32Array.from([1, 77, 120, 9]);
+      let total = 0;
+      for (let t = 0; t < m.nVocab; t++) total += Math.exp((await s.logprobs(prompt, Int32Array.from([t]))).logprobs[0]);
+      // float32 exp and sum over 300 terms: error well under 1e-5.
+      expect(Math.abs(total - 1)).toBeLessThanOrEqual(1e-5);
+    } finally {
+      s.dispose();
+      m.dispose();
+    }
+  });
+});
+
 describe("errors inside native callbacks", () => {
   test("an exception in the eval callback rejects the call and the session stays usable", async () => {
     process.env.VALUELENS_FAULT = "eval-callback";
