@@ -120,7 +120,7 @@ bool eval_impl(ggml_tensor * t, bool ask, HookState & h) {
     const bool steer0 = site == 0 && !h.steer0.empty();
     if (ask) {
         // Seen once per graph node before it runs: verify the control vector is where we expect it.
-        if (site >= 1 && site < h.n_layer && h.steered[(size_t) site]) {
+        if (site < h.n_layer && h.steered[(size_t) site]) {
             if (has_cvec_add(t, h.n_embd)) h.check.applied[(size_t) site]++;
             else h.check.missing[(size_t) site]++;
         }
@@ -190,7 +190,7 @@ int32_t checked_decode(llama_context * ctx, const llama_batch & batch, HookState
     if (rc != 0 || !hooks) return rc;
     // Steering checks: every steered block that ran must have received its vector, and no graph
     // piece may show the block output without it.
-    for (int b = 1; b < h.n_layer; b++) {
+    for (int b = 0; b < h.n_layer; b++) {
         if (!h.steered[(size_t) b]) continue;
         if (h.check.missing[(size_t) b] > 0 || (h.check.applied[(size_t) b] == 0 && b <= seen_to)) {
             throw Failure("steering layer " + std::to_string(b + 1) + " cannot apply on architecture '" + arch +

@@ -721,22 +721,35 @@ Napi::Value Session::SetSteering(const Napi::CallbackInfo & info) {
             throw Napi::RangeError::New(env, "setSteering: vector has length " + std::to_string(v.ElementLength()) + ", the model's nEmbd is " + std::to_string(d));
         for (size_t j = 0; j < d; j++)
             if (!std::isfinite(v[j])) throw Napi::RangeError::New(env, "setSteering: vector for block " + std::to_string(block) + " has a non-finite value at " + std::to_string(j));
+#ifdef LLAMA_HAS_CVEC_BLOCK0
+        // Every block, block 0 included, through llama.cpp's control vector: one graph, no callback.
+        if (cvec.empty()) cvec.assign(d * (size_t) s.n_layer, 0.0f);
+        std::copy(v.Data(), v.Data() + d, cvec.begin() + (ptrdiff_t) ((size_t) block * d));
+#else
         if (block == 0) {
             if (!s.hooks) throw Napi::Error::New(env, "steering layer 1 needs the eval hook; this session was created with hooks: false");
             steer0.assign(v.Data(), v.Data() + d);
             continue;
         }
+        // llama.cpp's buffer entry j is added to the output of block j+1 (block 0 has no entry).
         if (cvec.empty()) cvec.assign(d * (size_t) (s.n_layer - 1), 0.0f);
         std::copy(v.Data(), v.Data() + d, cvec.begin() + (ptrdiff_t) ((size_t) (block - 1) * d));
+#endif
         lo = lo < 0 ? block : std::min(lo, block);
         hi = std::max(hi, block);
     }
     clear_log_errors();
-    // llama.cpp's buffer entry j is added to the output of block j+1 (block 0 has no entry).
+#ifdef LLAMA_HAS_CVEC_BLOCK0
+    const int32_t rc = cvec.empty() ? llama_set_adapter_cvec(s.ctx.get(), nullptr, 0, s.n_embd, -1, -1)
+                                    : llama_set_adapter_cvec_blocks(s.ctx.get(), cvec.data(), cvec.size(), s.n_embd, lo, hi);
+#else
     const int32_t rc = cvec.empty() ? llama_set_adapter_cvec(s.ctx.get(), nullptr, 0, s.n_embd, -1, -1)
                                     : llama_set_adapter_cvec(s.ctx.get(), cvec.data(), cvec.size(), s.n_embd, lo, hi);
+#endif
     if (rc != 0) throw Napi::Error::New(env, with_log("setSteering: llama_set_adapter_cvec failed"));
-    steered[0] = 0;  // block 0 is checked through its own hook
+#ifndef LLAMA_HAS_CVEC_BLOCK0
+    steered[0] = 0;  // block 0 goes through its own hook, checked by its hit count
+#endif
     s.h.steer0 = std::move(steer0);
     s.h.steered = std::move(steered);
     return env.Undefined();

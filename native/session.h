@@ -1,6 +1,6 @@
 // Session: one llama_context over a shared model, with the residual-stream capture hook
-// (cb_eval on l_out-k / result_norm) and the injection hook (control vectors, plus the eval
-// callback for block 0, which llama.cpp's control vectors cannot reach).
+// (cb_eval on l_out-k / result_norm) and steering through llama.cpp control vectors (block 0
+// included with patch 21; otherwise block 0 through the eval callback).
 #pragma once
 
 #include "common.h"

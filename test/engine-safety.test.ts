@@ -213,6 +213,25 @@ describe("dispose", () => {
   });
 });
 
+describe("steering inside the graph", () => {
+  test("layer 1 is steered as a control vector: a session without the eval hook gives the same log-probs as one with it", async () => {
+    const plain = await model.createSession({ contextSize: 256, batchSize: 128, hooks: false, ...EXACT_SESSION });
+    try {
+      const v = Float32Array.from({ length: model.nEmbd }, (_, i) => Math.sin(i));
+      const base = await plain.logprobs("Steer the first block", " and see");
+      await plain.setSteering([{ layer: 1, vector: v, coefficient: 3 }]);
+      await session.setSteering([{ layer: 1, vector: v, coefficient: 3 }]);
+      const a = await plain.logprobs("Steer the first block", " and see");
+      const b = await session.logprobs("Steer the first block", " and see");
+      await session.clearSteering();
+      expect(maxAbsDiff(a.logprobs, b.logprobs)).toBe(0);
+      expect(maxAbsDiff(a.logprobs, base.logprobs)).toBeGreaterThan(1e-3);
+    } finally {
+      plain.dispose();
+    }
+  });
+});
+
 describe("logprobs (float log-softmax)", () => {
   test("the probabilities of every vocabulary token sum to 1 (closed form)", async () => {
     const small = await tinyModel(tmp.dir, { seed: 41, vocabGguf: undefined, builtinVocabSize: 300, name: "vocab300" });
