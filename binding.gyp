@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "valuelens",
-      "sources": ["native/addon.cpp", "native/backends.cpp", "native/common.cpp", "native/model.cpp", "native/quantize.cpp", "native/session.cpp"],
+      "sources": ["native/addon.cpp", "native/backends.cpp", "native/common.cpp", "native/hooks.cpp", "native/model.cpp", "native/options.cpp", "native/quantize.cpp", "native/session.cpp"],
       "include_dirs": [
         "<!(node -p \"require('path').resolve(require('node-addon-api').include_dir)\")",
         "<!@(node scripts/llama-flags.mjs include)"

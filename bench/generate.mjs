@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Steered vs unsteered batched generation, side by side in one process (same prompts, same batch).
 //   (a) unsteered; (b) steered at layers 2..L through llama.cpp control vectors;
-//   (c) steered at layer 1 too (the eval-callback path, one extra sync per decode).
+//   (c) steered at layer 1 too (a control vector with patch 21; the eval-callback fallback without it).
 // Options: --prompts N (16) --tokens N (32) --dim 896 --layers 24 --heads 14 --kv-heads 2 --ff 4864
 //          --type q8_0|f16 --vocab qwen2 --rounds R (2) --json
 import { parseArgs } from "node:util";
@@ -26,10 +26,12 @@ const prompts = Array.from({ length: +a.prompts }, () => Int32Array.from({ lengt
 const session = await model.createSession({ contextSize: 4096, batchSize: 1024, maxSequences: Math.max(16, prompts.length) });
 const v = Float32Array.from({ length: model.nEmbd }, () => rng.normal() * 0.05);
 const maxTokens = +a.tokens;
+// The top block is steered as resid_post:L (numeric layer L is read after the final norm and is rejected).
+const site = (k) => (k === model.nLayer ? `resid_post:${k}` : k);
 const conditions = {
   unsteered: [],
-  cvec: Array.from({ length: model.nLayer - 1 }, (_, i) => ({ layer: i + 2, vector: v, coefficient: 1 })),
-  withLayer1: Array.from({ length: model.nLayer }, (_, i) => ({ layer: i + 1, vector: v, coefficient: 1 })),
+  cvec: Array.from({ length: model.nLayer - 1 }, (_, i) => ({ layer: site(i + 2), vector: v, coefficient: 1 })),
+  withLayer1: Array.from({ length: model.nLayer }, (_, i) => ({ layer: site(i + 1), vector: v, coefficient: 1 })),
 };
 const best = {};
 await session.generateBatch(prompts.slice(0, 2), { maxTokens: 4 }); // warm-up

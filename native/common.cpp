@@ -91,15 +91,29 @@ std::string detokenize(const llama_vocab * vocab, const llama_token * tokens, si
 }
 
 Napi::Float32Array to_float32_array(Napi::Env env, std::vector<float> && data) {
-    auto owned = std::make_unique<std::vector<float>>(std::move(data));
-    const size_t n = owned->size();
+    const size_t n = data.size();
     if (n == 0) return Napi::Float32Array::New(env, 0);
-    Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(
-        env, owned->data(), n * sizeof(float),
-        [](Napi::Env, void *, std::vector<float> * hint) { std::unique_ptr<std::vector<float>> release(hint); },
-        owned.get());
-    owned.release();  // now owned by the ArrayBuffer's finalizer
-    return Napi::Float32Array::New(env, n, buf, 0);
+    auto owned = std::make_unique<std::vector<float>>(std::move(data));
+    napi_value ab = nullptr;
+    napi_status st = napi_generic_failure;
+    if (!fault("external-buffer")) {
+        st = napi_create_external_arraybuffer(
+            env, owned->data(), n * sizeof(float),
+            [](napi_env, void *, void * hint) { delete static_cast<std::vector<float> *>(hint); }, owned.get(), &ab);
+    }
+    if (st == napi_ok) {
+        owned.release();  // now owned by the ArrayBuffer's finalizer
+        return Napi::Float32Array::New(env, n, Napi::ArrayBuffer(env, ab), 0);
+    }
+    // External buffers refused (e.g. napi_no_external_buffers_allowed): copy into a V8-owned buffer.
+    Napi::Float32Array copy = Napi::Float32Array::New(env, n);
+    std::memcpy(copy.Data(), owned->data(), n * sizeof(float));
+    return copy;
+}
+
+bool fault(const char * name) {
+    const char * f = std::getenv("VALUELENS_FAULT");
+    return f && std::strcmp(f, name) == 0;
 }
 
 Napi::Int32Array to_int32_array(Napi::Env env, const std::vector<int32_t> & data) {

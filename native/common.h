@@ -59,9 +59,35 @@ std::string with_log(const std::string & what);
 std::vector<llama_token> tokenize(const llama_vocab * vocab, const std::string & text, bool add_special, bool parse_special);
 std::string detokenize(const llama_vocab * vocab, const llama_token * tokens, size_t n, bool remove_special, bool unparse_special);
 
-// Hands a vector to JS as a Float32Array without copying: the ArrayBuffer owns the vector.
+// Hands a vector to JS as a Float32Array, without copying where the runtime allows external
+// buffers (Electron's V8 sandbox refuses them: then the data is copied).
 Napi::Float32Array to_float32_array(Napi::Env env, std::vector<float> && data);
 Napi::Int32Array to_int32_array(Napi::Env env, const std::vector<int32_t> & data);
+
+// Drops a reference to a llama.cpp object; when it is the last one, the object is freed on a
+// libuv worker thread (freeing a context or model takes long enough to stall the event loop).
+template <typename T>
+class ReleaseWorker : public Napi::AsyncWorker {
+  public:
+    ReleaseWorker(Napi::Env env, std::shared_ptr<T> p) : Napi::AsyncWorker(env, "valuelens.release"), p_(std::move(p)) {}
+    void Execute() override { p_.reset(); }
+    void OnOK() override {}
+    void OnError(const Napi::Error &) override {}
+
+  private:
+    std::shared_ptr<T> p_;
+};
+
+template <typename T>
+void release_off_thread(Napi::Env env, std::shared_ptr<T> & p) {
+    if (p && p.use_count() == 1) (new ReleaseWorker<T>(env, std::move(p)))->Queue();  // self-deleting
+    p.reset();
+}
+
+// Test-only fault injection, read from VALUELENS_FAULT at each use: "eval-callback" makes the eval
+// callback throw, "external-buffer" treats external ArrayBuffers as refused, "result" makes building
+// a worker's JS result throw. Lets tests reach error paths that real inputs cannot.
+bool fault(const char * name);
 
 // Per-addon-instance constructors (so worker threads and multiple environments stay separate).
 struct AddonData {

@@ -225,6 +225,19 @@ Model::Model(const Napi::CallbackInfo & info) : Napi::ObjectWrap<Model>(info) {
     }
     model_ = *info[0].As<Napi::External<std::shared_ptr<llama_model>>>().Data();
     vocab_only_ = info.Length() > 1 && info[1].ToBoolean().Value();
+    // Tell V8 how much native memory this small object keeps alive, so it is collected promptly.
+    external_bytes_ = model_ ? (int64_t) llama_model_size(model_.get()) : 0;
+    if (external_bytes_ > 0) {
+        int64_t total = 0;
+        napi_adjust_external_memory(info.Env(), external_bytes_, &total);
+    }
+}
+
+Model::~Model() {
+    if (external_bytes_ > 0) {
+        int64_t total = 0;
+        napi_adjust_external_memory(Env(), -external_bytes_, &total);
+    }
 }
 
 Napi::Value Model::Load(const Napi::CallbackInfo & info) {
@@ -351,9 +364,16 @@ Napi::Value Model::CreateSession(const Napi::CallbackInfo & info) {
 }
 
 Napi::Value Model::Dispose(const Napi::CallbackInfo & info) {
-    // Sessions hold their own reference, so the weights stay until the last of them is gone.
-    model_.reset();
-    return info.Env().Undefined();
+    // Sessions hold their own reference, so the weights stay until the last of them is gone;
+    // the last reference is dropped on a worker thread (unmapping/freeing weights takes a while).
+    Napi::Env env = info.Env();
+    if (external_bytes_ > 0) {
+        int64_t total = 0;
+        napi_adjust_external_memory(env, -external_bytes_, &total);
+        external_bytes_ = 0;
+    }
+    release_off_thread(env, model_);
+    return env.Undefined();
 }
 
 }  // namespace vl

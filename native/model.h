@@ -9,6 +9,7 @@ class Model : public Napi::ObjectWrap<Model> {
   public:
     static Napi::Function Define(Napi::Env env);
     explicit Model(const Napi::CallbackInfo & info);
+    ~Model() override;
 
     // Called from JS through the module export loadModel(path, opts).
     static Napi::Value Load(const Napi::CallbackInfo & info);
@@ -28,6 +29,7 @@ class Model : public Napi::ObjectWrap<Model> {
 
     std::shared_ptr<llama_model> model_;
     bool vocab_only_ = false;
+    int64_t external_bytes_ = 0;
 };
 
 }  // namespace vl

@@ -1,5 +1,7 @@
 #include "session.h"
 
+#include "options.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -9,119 +11,72 @@ namespace vl {
 
 namespace {
 
-// ---------------------------------------------------------------------------------------------
-// Hooks
-
-int site_of(const char * name, int n_layer) {
-    if (std::strncmp(name, "l_out-", 6) == 0) {
-        char * end = nullptr;
-        long b = std::strtol(name + 6, &end, 10);
-        if (end && *end == '\0' && b >= 0 && b < n_layer) return (int) b;
-        return -1;
-    }
-    if (std::strcmp(name, "result_norm") == 0) return n_layer;
-    return -1;
-}
-
-// Reads row r of a 2-D F32 tensor into dst, directly when it lives in host memory.
-const float * tensor_rows(ggml_tensor * t, std::vector<float> & staging) {
-    if (t->buffer && ggml_backend_buffer_is_host(t->buffer)) return static_cast<const float *>(t->data);
-    staging.resize((size_t) ggml_nelements(t));
-    ggml_backend_tensor_get(t, staging.data(), 0, ggml_nbytes(t));
-    return staging.data();
-}
-
-void apply_steer0(ggml_tensor * t, const std::vector<float> & v) {
-    const int64_t n_embd = t->ne[0], rows = t->ne[1];
-    if (t->buffer && ggml_backend_buffer_is_host(t->buffer)) {
-        for (int64_t r = 0; r < rows; r++) {
-            float * row = reinterpret_cast<float *>(static_cast<char *>(t->data) + r * t->nb[1]);
-            for (int64_t j = 0; j < n_embd; j++) row[j] += v[j];
-        }
-        return;
-    }
-    std::vector<float> buf((size_t) ggml_nelements(t));
-    ggml_backend_tensor_get(t, buf.data(), 0, ggml_nbytes(t));
-    for (int64_t r = 0; r < rows; r++)
-        for (int64_t j = 0; j < n_embd; j++) buf[r * n_embd + j] += v[j];
-    ggml_backend_tensor_set(t, buf.data(), 0, ggml_nbytes(t));
-}
-
-void collect(CaptureBatch & cap, ggml_tensor * t, int slot) {
-    if (t->type != GGML_TYPE_F32 || t->ne[0] != cap.n_embd || !ggml_is_contiguous(t)) {
-        cap.error = std::string("unexpected layout of tensor ") + t->name;
-        return;
-    }
-    const int64_t rows = t->ne[1];
-    // The last block and the final norm are computed only for rows flagged as outputs.
-    const bool all_rows = rows == cap.n_tokens;
-    if (!all_rows && rows != cap.n_outputs) {
-        cap.error = std::string("tensor ") + t->name + " has " + std::to_string(rows) + " rows, expected " +
-                    std::to_string(cap.n_tokens) + " or " + std::to_string(cap.n_outputs);
-        return;
-    }
-    auto row_of = [&](int tok) { return all_rows ? tok : cap.out_index[tok]; };
-    const size_t d = (size_t) cap.n_embd;
-    std::vector<float> & out = (*cap.outputs)[slot];
-    const bool host = t->buffer && ggml_backend_buffer_is_host(t->buffer);
-
-    if (cap.mode == Position::Last) {
-        for (size_t s = 0; s < cap.seq_start.size(); s++) {
-            const int r = row_of(cap.seq_start[s] + cap.seq_len[s] - 1);
-            float * dst = out.data() + (size_t) cap.seq_text[s] * d;
-            if (host) {
-                std::memcpy(dst, static_cast<const char *>(t->data) + (size_t) r * t->nb[1], d * sizeof(float));
-            } else {
-                ggml_backend_tensor_get(t, dst, (size_t) r * t->nb[1], d * sizeof(float));
-            }
-        }
-        return;
-    }
-    const float * src = tensor_rows(t, cap.staging);
-    std::vector<double> acc;
-    for (size_t s = 0; s < cap.seq_start.size(); s++) {
-        const int start = cap.seq_start[s], len = cap.seq_len[s];
-        for (int j = 0; j < len; j++) {
-            if (row_of(start + j) < 0) {
-                cap.error = "a token needed for capture was not flagged as an output";
-                return;
-            }
-        }
-        if (cap.mode == Position::Mean) {
-            acc.assign(d, 0.0);
-            for (int j = 0; j < len; j++) {
-                const float * row = src + (size_t) row_of(start + j) * d;
-                for (size_t k = 0; k < d; k++) acc[k] += row[k];
-            }
-            float * dst = out.data() + (size_t) cap.seq_text[s] * d;
-            for (size_t k = 0; k < d; k++) dst[k] = (float) (acc[k] / len);
-        } else {
-            float * dst = out.data() + (size_t) cap.seq_row_offset[s] * d;
-            for (int j = 0; j < len; j++) std::memcpy(dst + (size_t) j * d, src + (size_t) row_of(start + j) * d, d * sizeof(float));
-        }
-    }
-}
-
-bool eval_callback(ggml_tensor * t, bool ask, void * user_data) {
-    auto * core = static_cast<SessionCore *>(user_data);
-    const int site = site_of(t->name, core->n_layer);
-    if (site < 0) return !ask;  // decline: the graph is split only where we look
-    const bool steer = site == 0 && !core->steer0.empty();
-    CaptureBatch * cap = core->capture;
-    const int slot = cap && site < (int) cap->site_slot.size() ? cap->site_slot[site] : -1;
-    if (ask) return steer || slot >= 0;
-    if (steer) apply_steer0(t, core->steer0);
-    if (slot >= 0 && cap->error.empty()) collect(*cap, t, slot);
-    return true;
-}
-
-bool abort_callback(void * user_data) { return static_cast<SessionCore *>(user_data)->cancel.load(); }
-
+// Turns llama_decode's return code into an error with a precise message.
 void check_decode(int32_t rc, const char * what) {
     if (rc == 0) return;
     if (rc == 2) throw Failure("aborted");
     if (rc == 1) throw Failure(with_log(std::string(what) + ": no room in the context (KV cache full); use a larger contextSize"));
     throw Failure(with_log(std::string(what) + ": llama_decode failed with code " + std::to_string(rc)));
+}
+
+int32_t decode(SessionCore & s, const llama_batch & batch) { return checked_decode(s.ctx.get(), batch, s.h, s.hooks, s.arch); }
+
+// Capture-only decodes need no logits: without them llama.cpp neither reserves nor fills the
+// n_outputs x n_vocab buffer (a patched llama.cpp; see vendor/patches/20-capture-no-logits.patch).
+struct NoLogitsScope {
+    llama_context * ctx;
+    bool on;
+    NoLogitsScope(llama_context * c, bool enable) : ctx(c), on(enable) {
+#ifdef LLAMA_HAS_SET_LOGITS
+        if (on) llama_set_logits(ctx, false);
+#endif
+    }
+    ~NoLogitsScope() {
+#ifdef LLAMA_HAS_SET_LOGITS
+        if (on) llama_set_logits(ctx, true);
+#endif
+    }
+};
+
+// exp(x) for x <= 0 without branches or libm calls, so the loops below vectorise: x = n·ln2 + r
+// with |r| <= ln2/2, exp(r) by the Cephes degree-6 polynomial (~1 ulp), 2^n through the exponent bits.
+inline float exp_nonpositive(float x) {
+    x = x < -87.0f ? -87.0f : x;  // exp(-87) ~ 1.6e-38 is still a normal float
+    const int32_t n = (int32_t) (x * 1.44269504088896341f - 0.5f);  // round to nearest (x <= 0)
+    const float fn = (float) n;
+    float r = x - fn * 0.693359375f;
+    r = r - fn * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    const int32_t bits = (n + 127) << 23;
+    float scale;
+    std::memcpy(&scale, &bits, sizeof(scale));
+    return p * scale;
+}
+
+// log softmax(logits)[target], in float with 8 independent lanes (vectorisable, and more accurate
+// than one running sum).
+float log_softmax_at(const float * logits, int n, int target) {
+    constexpr int W = 8;
+    float mx[W], acc[W];
+    for (int k = 0; k < W; k++) mx[k] = -INFINITY, acc[k] = 0.0f;
+    int i = 0;
+    for (; i + W <= n; i += W)
+        for (int k = 0; k < W; k++) mx[k] = std::max(mx[k], logits[i + k]);
+    float m = -INFINITY;
+    for (int k = 0; k < W; k++) m = std::max(m, mx[k]);
+    for (int j = i; j < n; j++) m = std::max(m, logits[j]);
+    for (i = 0; i + W <= n; i += W)
+        for (int k = 0; k < W; k++) acc[k] += exp_nonpositive(logits[i + k] - m);
+    float sum = 0.0f;
+    for (int j = i; j < n; j++) sum += exp_nonpositive(logits[j] - m);
+    for (int k = 0; k < W; k++) sum += acc[k];
+    return logits[target] - m - std::log(sum);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -139,15 +94,28 @@ class SessionWorker : public Napi::AsyncWorker {
             Run();
         } catch (const std::exception & e) {
             SetError(e.what());
+        } catch (...) {
+            SetError("unknown native error");
         }
     }
     void OnOK() override {
         core_->busy = false;
-        deferred_.Resolve(Result(Env()));
+        Napi::Env env = Env();
+        // Building the result may throw (e.g. allocation); the promise must settle either way.
+        try {
+            if (fault("result")) throw std::runtime_error("injected fault while building the result");
+            deferred_.Resolve(Result(env));
+        } catch (const Napi::Error & e) {
+            deferred_.Reject(e.Value());
+        } catch (const std::exception & e) {
+            deferred_.Reject(Napi::Error::New(env, e.what()).Value());
+        }
+        release_off_thread(env, core_);
     }
     void OnError(const Napi::Error & err) override {
         core_->busy = false;
         deferred_.Reject(err.Value());
+        release_off_thread(Env(), core_);
     }
 
   protected:
@@ -211,30 +179,34 @@ class CaptureWorker : public SessionWorker {
         bool need_all_outputs = false;
         for (size_t k = 0; k < in_.sites.size(); k++) {
             cap.site_slot[(size_t) in_.sites[k]] = (int) k;
+            cap.stop_site = std::max(cap.stop_site, in_.sites[k]);
             if (in_.mode != Position::Last && (in_.sites[k] >= s.n_layer - 1)) need_all_outputs = true;
         }
+        const bool capture_only = !in_.sites.empty();
+        // Recurrent/hybrid memories split a multi-sequence decode by sequence: one text per decode there.
+        const size_t max_seqs = s.split_by_sequence ? 1 : s.n_seq_max;
 
         BatchOwner batch((int32_t) s.n_batch);
         llama_memory_t mem = llama_get_memory(s.ctx.get());
+        s.end_generation();  // the memory is cleared below: any generation in progress is over
+        NoLogitsScope no_logits(s.ctx.get(), capture_only);
         size_t next = 0;
         while (next < n_texts) {
-            if (s.cancel.load()) throw Failure("aborted");
+            if (s.h.cancel.load()) throw Failure("aborted");
             batch.clear();
             cap.seq_start.clear();
             cap.seq_len.clear();
-            cap.seq_text.clear();
-            cap.seq_row_offset.clear();
+            cap.seq_row.clear();
             cap.out_index.clear();
             cap.error.clear();
             int n_out = 0;
-            while (next < n_texts && cap.seq_start.size() < s.n_seq_max &&
+            while (next < n_texts && cap.seq_start.size() < max_seqs &&
                    (size_t) batch.batch.n_tokens + in_.tokens[next].size() <= s.n_batch) {
                 const auto & tk = in_.tokens[next];
                 const llama_seq_id seq = (llama_seq_id) cap.seq_start.size();
                 cap.seq_start.push_back(batch.batch.n_tokens);
                 cap.seq_len.push_back((int) tk.size());
-                cap.seq_text.push_back((int) next);
-                cap.seq_row_offset.push_back(row_offsets_[next]);
+                cap.seq_row.push_back(in_.mode == Position::All ? row_offsets_[next] : (int) next);
                 for (size_t j = 0; j < tk.size(); j++) {
                     const bool out = need_all_outputs || j + 1 == tk.size();
                     cap.out_index.push_back(out ? n_out++ : -1);
@@ -245,11 +217,24 @@ class CaptureWorker : public SessionWorker {
             cap.n_tokens = batch.batch.n_tokens;
             cap.n_outputs = n_out;
             llama_memory_clear(mem, false);
-            s.capture = &cap;
-            const int32_t rc = llama_decode(s.ctx.get(), batch.batch);
-            s.capture = nullptr;
-            check_decode(rc, "capture");
+            {
+                CaptureScope scope(s.h, cap);
+                check_decode(decode(s, batch.batch), "capture");
+            }
             if (!cap.error.empty()) throw Failure("capture: " + cap.error);
+            // Exactly one firing per requested site: none means the architecture has no such tensor
+            // (the rows would stay zero), more means llama.cpp split the decode (rows would mix).
+            for (int site : in_.sites) {
+                const int hits = cap.hits[(size_t) site];
+                if (hits == 1) continue;
+                const std::string name = site == s.n_layer ? std::string("result_norm") : "l_out-" + std::to_string(site);
+                if (hits == 0) {
+                    throw Failure("capture: layer site " + name + " never fired: architecture '" + s.arch +
+                                  "' does not name that tensor, so it cannot be captured");
+                }
+                throw Failure("capture: layer site " + name + " fired " + std::to_string(hits) +
+                              " times in one decode (llama.cpp split the batch); rows would be mixed");
+            }
             decoded_tokens_ += cap.n_tokens;
         }
         llama_memory_clear(mem, false);
@@ -290,24 +275,21 @@ class LogprobsWorker : public SessionWorker {
             if (t < 0 || t >= n_vocab) throw Failure("logprobs: token id " + std::to_string(t) + " outside the vocabulary");
         if (all.size() > s.n_ctx) throw Failure("logprobs: prompt + continuation (" + std::to_string(all.size()) + " tokens) exceed contextSize");
         llama_memory_t mem = llama_get_memory(s.ctx.get());
+        s.end_generation();  // the memory is cleared: any generation in progress is over
         llama_memory_clear(mem, false);
         BatchOwner batch((int32_t) s.n_batch);
         const size_t first = prompt_.size() - 1;  // position whose logits predict cont_[0]
         result_.resize(cont_.size());
         for (size_t pos = 0; pos < all.size(); pos += s.n_batch) {
-            if (s.cancel.load()) throw Failure("aborted");
+            if (s.h.cancel.load()) throw Failure("aborted");
             batch.clear();
             const size_t end = std::min(all.size(), pos + s.n_batch);
             for (size_t i = pos; i < end; i++) batch.add(all[i], (llama_pos) i, 0, i >= first && i + 1 < all.size());
-            check_decode(llama_decode(s.ctx.get(), batch.batch), "logprobs");
+            check_decode(decode(s, batch.batch), "logprobs");
             for (size_t i = std::max(pos, first); i < end && i + 1 < all.size(); i++) {
                 const float * logits = llama_get_logits_ith(s.ctx.get(), (int32_t) (i - pos));
                 if (!logits) throw Failure(with_log("logprobs: no logits for position " + std::to_string(i)));
-                double mx = -INFINITY;
-                for (int v = 0; v < n_vocab; v++) mx = std::max(mx, (double) logits[v]);
-                double sum = 0;
-                for (int v = 0; v < n_vocab; v++) sum += std::exp((double) logits[v] - mx);
-                result_[i - first] = (float) ((double) logits[all[i + 1]] - mx - std::log(sum));
+                result_[i - first] = log_softmax_at(logits, n_vocab, all[i + 1]);
             }
         }
         llama_memory_clear(mem, false);
@@ -396,7 +378,13 @@ class GenStartWorker : public SessionWorker {
             total += prompts_[i].size();
         }
         if (total > s.n_ctx) throw Failure("generate: the prompts (" + std::to_string(total) + " tokens) exceed contextSize (" + std::to_string(s.n_ctx) + ")");
-        s.gen.clear();
+        s.end_generation();
+        // If the prompt decode fails, no half-started generation may remain for genStep to continue.
+        struct EndUnlessStarted {
+            SessionCore & s;
+            bool started = false;
+            ~EndUnlessStarted() { if (!started) s.end_generation(); }
+        } guard{s};
         s.gen.resize(prompts_.size());
         for (size_t i = 0; i < prompts_.size(); i++) {
             s.gen[i].sampler = make_sampler(vocab, params_, params_.seed + (uint32_t) i);
@@ -409,8 +397,8 @@ class GenStartWorker : public SessionWorker {
         std::vector<std::pair<size_t, int32_t>> to_sample;  // (sequence, batch index)
         auto flush = [&]() {
             if (batch.batch.n_tokens == 0) return;
-            if (s.cancel.load()) throw Failure("aborted");
-            check_decode(llama_decode(s.ctx.get(), batch.batch), "generate (prompt)");
+            if (s.h.cancel.load()) throw Failure("aborted");
+            check_decode(decode(s, batch.batch), "generate (prompt)");
             for (auto [seq, idx] : to_sample) sample_into(s, seq, idx, result_);
             batch.clear();
             to_sample.clear();
@@ -426,6 +414,7 @@ class GenStartWorker : public SessionWorker {
             s.gen[i].n_past = (int32_t) p.size();
         }
         flush();
+        guard.started = true;
     }
     Napi::Value Result(Napi::Env env) override { return step_result(env, result_); }
 
@@ -442,6 +431,9 @@ class GenStepWorker : public SessionWorker {
   protected:
     void Run() override {
         SessionCore & s = core();
+        if (s.gen.empty()) {
+            throw Failure("generate: no generation in progress (it finished, or capture/logprobs cleared the memory after genStart)");
+        }
         result_.tokens.assign(s.gen.size(), -1);
         result_.eog.assign(s.gen.size(), 0);
         BatchOwner batch((int32_t) std::max<size_t>(1, s.gen.size()));
@@ -449,13 +441,17 @@ class GenStepWorker : public SessionWorker {
         for (size_t i = 0; i < s.gen.size(); i++) {
             GenSeq & g = s.gen[i];
             if (!g.active) continue;
+            if ((uint32_t) g.n_past >= s.n_ctx) {
+                throw Failure("generate: sequence " + std::to_string(i) + " reached contextSize (" + std::to_string(s.n_ctx) + " tokens)");
+            }
             to_sample.emplace_back(i, batch.batch.n_tokens);
             batch.add(g.last, g.n_past, (llama_seq_id) i, true);
-            g.n_past++;
         }
         if (to_sample.empty()) return;
-        if (s.cancel.load()) throw Failure("aborted");
-        check_decode(llama_decode(s.ctx.get(), batch.batch), "generate");
+        if (s.h.cancel.load()) throw Failure("aborted");
+        check_decode(decode(s, batch.batch), "generate");
+        // Positions advance only once the tokens are in the memory, so a failed step can be retried.
+        for (auto [seq, idx] : to_sample) s.gen[seq].n_past++;
         for (auto [seq, idx] : to_sample) sample_into(s, seq, idx, result_);
     }
     Napi::Value Result(Napi::Env env) override { return step_result(env, result_); }
@@ -463,6 +459,18 @@ class GenStepWorker : public SessionWorker {
   private:
     StepResult result_;
 };
+
+// Host memory a context holds beyond the model, for V8's heuristics: the KV cache plus the output
+// buffer llama.cpp reserves at creation (an estimate; backends differ in the details).
+int64_t estimate_context_bytes(const SessionCore & s, ggml_type kv_type) {
+    const llama_model * m = s.model.get();
+    const int64_t n_head = std::max(1, llama_model_n_head(m)), n_head_kv = std::max(0, llama_model_n_head_kv(m));
+    const int64_t head_dim = s.n_embd / n_head;
+    const double kv_elem = (double) ggml_type_size(kv_type) / (double) ggml_blck_size(kv_type);
+    const int64_t kv = (int64_t) (2.0 * (double) s.n_ctx * (double) s.n_layer * (double) (n_head_kv * head_dim) * kv_elem);
+    const int64_t out = (int64_t) llama_vocab_n_tokens(llama_model_get_vocab(m)) * s.n_seq_max * (int64_t) sizeof(float);
+    return kv + out;
+}
 
 struct CreateOptions {
     uint32_t context_size = 2048, batch_size = 512, max_sequences = 64;
@@ -486,12 +494,20 @@ class CreateWorker : public Napi::AsyncWorker {
             core_->n_embd = llama_model_n_embd(model_.get());
             core_->n_layer = llama_model_n_layer(model_.get());
             core_->hooks = o_.hooks;
+            core_->split_by_sequence = llama_model_is_recurrent(model_.get()) || llama_model_is_hybrid(model_.get());
+            char arch[128] = {0};
+            if (llama_model_meta_val_str(model_.get(), "general.architecture", arch, sizeof(arch)) > 0) core_->arch = arch;
+            core_->h.n_layer = core_->n_layer;
+            core_->h.n_embd = core_->n_embd;
+            core_->h.steered.assign((size_t) core_->n_layer, 0);
+            core_->h.check.reset((size_t) core_->n_layer);
             llama_context_params cp = llama_context_default_params();
             cp.n_ctx = o_.context_size;
             cp.n_batch = o_.batch_size;
             cp.n_ubatch = o_.batch_size;  // one ubatch per decode, so hook rows follow batch order
             cp.n_seq_max = o_.max_sequences;
-            const int32_t threads = o_.threads > 0 ? o_.threads : (int32_t) std::max(1u, std::thread::hardware_concurrency());
+            const int32_t threads = clamp_threads(o_.threads);
+            core_->n_threads = threads;
             cp.n_threads = threads;
             cp.n_threads_batch = threads;
             cp.kv_unified = true;
@@ -500,10 +516,10 @@ class CreateWorker : public Napi::AsyncWorker {
             cp.flash_attn_type = o_.flash;
             cp.no_perf = true;
             cp.abort_callback = abort_callback;
-            cp.abort_callback_data = core_.get();
+            cp.abort_callback_data = &core_->h;
             if (o_.hooks) {
                 cp.cb_eval = eval_callback;
-                cp.cb_eval_user_data = core_.get();
+                cp.cb_eval_user_data = &core_->h;
             }
             llama_context * ctx = llama_init_from_model(model_.get(), cp);
             if (!ctx) throw Failure(with_log("failed to create a llama.cpp context"));
@@ -511,6 +527,7 @@ class CreateWorker : public Napi::AsyncWorker {
             core_->n_ctx = llama_n_ctx(ctx);
             core_->n_batch = llama_n_batch(ctx);
             core_->n_seq_max = llama_n_seq_max(ctx);
+            core_->external_bytes = estimate_context_bytes(*core_, o_.kv_type);
         } catch (const std::exception & e) {
             SetError(e.what());
         }
@@ -535,25 +552,6 @@ class CreateWorker : public Napi::AsyncWorker {
     std::shared_ptr<SessionCore> core_;
 };
 
-uint32_t get_u32(Napi::Object o, const char * key, uint32_t dflt, uint32_t lo, uint32_t hi) {
-    if (!o.Has(key) || o.Get(key).IsUndefined()) return dflt;
-    Napi::Value v = o.Get(key);
-    if (!v.IsNumber()) throw Napi::TypeError::New(o.Env(), std::string(key) + " must be a number");
-    double d = v.As<Napi::Number>().DoubleValue();
-    if (!(d >= lo && d <= hi) || std::floor(d) != d) {
-        throw Napi::RangeError::New(o.Env(), std::string(key) + " must be an integer in " + std::to_string(lo) + ".." + std::to_string(hi));
-    }
-    return (uint32_t) d;
-}
-
-std::vector<llama_token> int32_vec(Napi::Env env, Napi::Value v, const char * what) {
-    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
-        throw Napi::TypeError::New(env, std::string(what) + " must be an Int32Array of token ids");
-    }
-    Napi::Int32Array a = v.As<Napi::Int32Array>();
-    return std::vector<llama_token>(a.Data(), a.Data() + a.ElementLength());
-}
-
 }  // namespace
 
 // -------------------------------------------------------------------------------------------------
@@ -575,28 +573,29 @@ Napi::Function Session::Define(Napi::Env env) {
 
 Napi::Value Session::Create(Napi::Env env, std::shared_ptr<llama_model> model, Napi::Object o) {
     CreateOptions c;
-    c.context_size = get_u32(o, "contextSize", c.context_size, 1, 1u << 24);
-    c.batch_size = get_u32(o, "batchSize", c.batch_size, 1, 1u << 20);
-    c.max_sequences = get_u32(o, "maxSequences", c.max_sequences, 1, (uint32_t) llama_max_parallel_sequences());
-    c.threads = (int32_t) get_u32(o, "threads", 0, 0, 4096);
+    c.context_size = (uint32_t) get_int_opt(o, "contextSize", c.context_size, 1, 1 << 24);
+    c.batch_size = (uint32_t) get_int_opt(o, "batchSize", c.batch_size, 1, 1 << 20);
+    c.max_sequences = (uint32_t) get_int_opt(o, "maxSequences", c.max_sequences, 1, (int64_t) llama_max_parallel_sequences());
+    // Any count is accepted and clamped to the CPUs available (info().threads tells what was used).
+    c.threads = (int32_t) std::min<int64_t>(get_int_opt(o, "threads", 0, 0, 1 << 20), 1 << 20);
     if (c.batch_size > c.context_size) {
         throw Napi::RangeError::New(env, "batchSize (" + std::to_string(c.batch_size) + ") must not exceed contextSize (" + std::to_string(c.context_size) + ")");
     }
-    if (o.Has("kvType") && o.Get("kvType").IsString()) {
-        std::string t = o.Get("kvType").As<Napi::String>().Utf8Value();
+    if (o.Has("kvType") && !o.Get("kvType").IsUndefined()) {
+        std::string t = o.Get("kvType").ToString().Utf8Value();
         if (t == "f16") c.kv_type = GGML_TYPE_F16;
         else if (t == "f32") c.kv_type = GGML_TYPE_F32;
         else if (t == "q8_0") c.kv_type = GGML_TYPE_Q8_0;
         else throw Napi::RangeError::New(env, "kvType must be f16, f32 or q8_0 (got '" + t + "')");
     }
-    if (o.Has("flashAttention") && o.Get("flashAttention").IsString()) {
-        std::string f = o.Get("flashAttention").As<Napi::String>().Utf8Value();
+    if (o.Has("flashAttention") && !o.Get("flashAttention").IsUndefined()) {
+        std::string f = o.Get("flashAttention").ToString().Utf8Value();
         if (f == "auto") c.flash = LLAMA_FLASH_ATTN_TYPE_AUTO;
         else if (f == "on") c.flash = LLAMA_FLASH_ATTN_TYPE_ENABLED;
         else if (f == "off") c.flash = LLAMA_FLASH_ATTN_TYPE_DISABLED;
         else throw Napi::RangeError::New(env, "flashAttention must be auto, on or off (got '" + f + "')");
     }
-    if (o.Has("hooks")) c.hooks = o.Get("hooks").ToBoolean().Value();
+    c.hooks = get_bool_opt(o, "hooks", true);
     auto * worker = new CreateWorker(env, std::move(model), c);  // AsyncWorker deletes itself when done
     Napi::Promise p = worker->promise();
     worker->Queue();
@@ -608,13 +607,35 @@ Session::Session(const Napi::CallbackInfo & info) : Napi::ObjectWrap<Session>(in
         throw Napi::TypeError::New(info.Env(), "NativeSession cannot be constructed directly; use model.createSession()");
     }
     core_ = *info[0].As<Napi::External<std::shared_ptr<SessionCore>>>().Data();
+    if (core_ && core_->external_bytes > 0) {
+        int64_t total = 0;
+        napi_adjust_external_memory(info.Env(), core_->external_bytes, &total);
+    }
+}
+
+Session::~Session() {
+    // Garbage collected without dispose(): the context is freed here, on the JS thread.
+    if (core_ && core_->external_bytes > 0) {
+        int64_t total = 0;
+        napi_adjust_external_memory(Env(), -core_->external_bytes, &total);
+    }
+}
+
+void Session::release(Napi::Env env) {
+    if (!core_) return;
+    core_->h.cancel.store(true);  // a running operation stops at its next check
+    if (core_->external_bytes > 0) {
+        int64_t total = 0;
+        napi_adjust_external_memory(env, -core_->external_bytes, &total);
+    }
+    release_off_thread(env, core_);  // a running worker holds its own reference and frees it when done
 }
 
 SessionCore & Session::acquire(Napi::Env env) {
     if (!core_) throw Napi::Error::New(env, "session has been disposed");
     if (core_->busy) throw Napi::Error::New(env, "session is busy with another operation");
     core_->busy = true;
-    core_->cancel.store(false);
+    core_->h.cancel.store(false);
     return *core_;
 }
 
@@ -628,6 +649,8 @@ Napi::Value Session::Info(const Napi::CallbackInfo & info) {
     o.Set("hooks", core_->hooks);
     o.Set("nLayer", core_->n_layer);
     o.Set("nEmbd", core_->n_embd);
+    o.Set("threads", core_->n_threads);
+    o.Set("splitBySequence", core_->split_by_sequence);
     return o;
 }
 
@@ -641,29 +664,27 @@ Napi::Value Session::Capture(const Napi::CallbackInfo & info) {
     for (uint32_t i = 0; i < n; i++) {
         Napi::Value v = texts.Get(i);
         if (v.IsString()) {
-            if (in.tokenized && i > 0) throw Napi::TypeError::New(env, "capture: texts must be all strings or all Int32Arrays");
+            if (in.tokenized) throw Napi::TypeError::New(env, "capture: texts must be all strings or all Int32Arrays");
             in.texts.push_back(v.As<Napi::String>().Utf8Value());
         } else {
             if (!in.texts.empty()) throw Napi::TypeError::New(env, "capture: texts must be all strings or all Int32Arrays");
             in.tokenized = true;
-            in.tokens.push_back(int32_vec(env, v, "capture: each text"));
+            in.tokens.push_back(int32_vec(env, v, "capture: text " + std::to_string(i)));
         }
     }
     Napi::Object o = info[1].As<Napi::Object>();
+    if (!o.Get("sites").IsArray()) throw Napi::TypeError::New(env, "capture: sites must be an array of site numbers");
     Napi::Array sites = o.Get("sites").As<Napi::Array>();
     for (uint32_t i = 0; i < sites.Length(); i++) {
-        int site = sites.Get(i).As<Napi::Number>().Int32Value();
-        if (site < 0 || site > core_->n_layer) throw Napi::RangeError::New(env, "capture: site " + std::to_string(site) + " out of range");
-        if (std::find(in.sites.begin(), in.sites.end(), site) != in.sites.end()) throw Napi::RangeError::New(env, "capture: duplicate site");
+        const int site = (int) get_int(env, sites.Get(i), "capture: site", 0, core_->n_layer);
+        if (std::find(in.sites.begin(), in.sites.end(), site) != in.sites.end()) throw Napi::RangeError::New(env, "capture: duplicate site " + std::to_string(site));
         in.sites.push_back(site);
     }
     // With no sites this is a plain batched decode (the benchmark baseline), allowed without hooks.
     if (!core_->hooks && !in.sites.empty()) throw Napi::Error::New(env, "this session was created with hooks: false and cannot capture");
-    const int mode = o.Get("mode").As<Napi::Number>().Int32Value();
-    if (mode < 0 || mode > 2) throw Napi::RangeError::New(env, "capture: bad position mode");
-    in.mode = (Position) mode;
-    if (o.Has("addSpecial")) in.add_special = o.Get("addSpecial").ToBoolean().Value();
-    if (o.Has("parseSpecial")) in.parse_special = o.Get("parseSpecial").ToBoolean().Value();
+    in.mode = (Position) get_int(env, o.Get("mode"), "capture: mode", 0, 2);
+    in.add_special = get_bool_opt(o, "addSpecial", true, "capture: ");
+    in.parse_special = get_bool_opt(o, "parseSpecial", false, "capture: ");
     acquire(env);
     auto * worker = new CaptureWorker(env, core_, std::move(in));  // AsyncWorker deletes itself when done
     Napi::Promise p = worker->promise();
@@ -679,45 +700,65 @@ Napi::Value Session::SetSteering(const Napi::CallbackInfo & info) {
         ~Release() { s.busy = false; }
     } release{s};
     // entries: Array<{ block: number, vector: Float32Array }>, already summed per block by the caller.
+    if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(env, "setSteering: entries must be an array");
     const size_t d = (size_t) s.n_embd;
     std::vector<float> cvec;
     std::vector<float> steer0;
+    std::vector<char> steered((size_t) s.n_layer, 0);
     int lo = -1, hi = -1;
-    if (info.Length() > 0 && info[0].IsArray()) {
-        Napi::Array entries = info[0].As<Napi::Array>();
-        for (uint32_t i = 0; i < entries.Length(); i++) {
-            Napi::Object e = entries.Get(i).As<Napi::Object>();
-            const int block = e.Get("block").As<Napi::Number>().Int32Value();
-            Napi::Value vv = e.Get("vector");
-            if (!vv.IsTypedArray() || vv.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-                throw Napi::TypeError::New(env, "setSteering: vector must be a Float32Array");
-            Napi::Float32Array v = vv.As<Napi::Float32Array>();
-            if (block < 0 || block >= s.n_layer) throw Napi::RangeError::New(env, "setSteering: block " + std::to_string(block) + " out of range");
-            if (v.ElementLength() != d)
-                throw Napi::RangeError::New(env, "setSteering: vector has length " + std::to_string(v.ElementLength()) + ", the model's nEmbd is " + std::to_string(d));
-            if (block == 0) {
-                if (!s.hooks) throw Napi::Error::New(env, "steering layer 1 needs the eval hook; this session was created with hooks: false");
-                steer0.assign(v.Data(), v.Data() + d);
-                continue;
-            }
-            if (cvec.empty()) cvec.assign(d * (size_t) (s.n_layer - 1), 0.0f);
-            std::copy(v.Data(), v.Data() + d, cvec.begin() + (ptrdiff_t) ((size_t) (block - 1) * d));
-            lo = lo < 0 ? block : std::min(lo, block);
-            hi = std::max(hi, block);
+    Napi::Array entries = info[0].As<Napi::Array>();
+    for (uint32_t i = 0; i < entries.Length(); i++) {
+        if (!entries.Get(i).IsObject()) throw Napi::TypeError::New(env, "setSteering: each entry must be { block, vector }");
+        Napi::Object e = entries.Get(i).As<Napi::Object>();
+        const int block = (int) get_int(env, e.Get("block"), "setSteering: block", 0, s.n_layer - 1);
+        if (steered[(size_t) block]) throw Napi::RangeError::New(env, "setSteering: block " + std::to_string(block) + " given twice (sum the vectors first)");
+        steered[(size_t) block] = 1;
+        Napi::Value vv = e.Get("vector");
+        if (!vv.IsTypedArray() || vv.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+            throw Napi::TypeError::New(env, "setSteering: vector must be a Float32Array");
+        Napi::Float32Array v = vv.As<Napi::Float32Array>();
+        if (v.ElementLength() != d)
+            throw Napi::RangeError::New(env, "setSteering: vector has length " + std::to_string(v.ElementLength()) + ", the model's nEmbd is " + std::to_string(d));
+        for (size_t j = 0; j < d; j++)
+            if (!std::isfinite(v[j])) throw Napi::RangeError::New(env, "setSteering: vector for block " + std::to_string(block) + " has a non-finite value at " + std::to_string(j));
+#ifdef LLAMA_HAS_CVEC_BLOCK0
+        // Every block, block 0 included, through llama.cpp's control vector: one graph, no callback.
+        if (cvec.empty()) cvec.assign(d * (size_t) s.n_layer, 0.0f);
+        std::copy(v.Data(), v.Data() + d, cvec.begin() + (ptrdiff_t) ((size_t) block * d));
+#else
+        if (block == 0) {
+            if (!s.hooks) throw Napi::Error::New(env, "steering layer 1 needs the eval hook; this session was created with hooks: false");
+            steer0.assign(v.Data(), v.Data() + d);
+            continue;
         }
+        // llama.cpp's buffer entry j is added to the output of block j+1 (block 0 has no entry).
+        if (cvec.empty()) cvec.assign(d * (size_t) (s.n_layer - 1), 0.0f);
+        std::copy(v.Data(), v.Data() + d, cvec.begin() + (ptrdiff_t) ((size_t) (block - 1) * d));
+#endif
+        lo = lo < 0 ? block : std::min(lo, block);
+        hi = std::max(hi, block);
     }
     clear_log_errors();
-    // llama.cpp's buffer entry j is added to the output of block j+1 (block 0 has no entry).
+#ifdef LLAMA_HAS_CVEC_BLOCK0
+    const int32_t rc = cvec.empty() ? llama_set_adapter_cvec(s.ctx.get(), nullptr, 0, s.n_embd, -1, -1)
+                                    : llama_set_adapter_cvec_blocks(s.ctx.get(), cvec.data(), cvec.size(), s.n_embd, lo, hi);
+#else
     const int32_t rc = cvec.empty() ? llama_set_adapter_cvec(s.ctx.get(), nullptr, 0, s.n_embd, -1, -1)
                                     : llama_set_adapter_cvec(s.ctx.get(), cvec.data(), cvec.size(), s.n_embd, lo, hi);
+#endif
     if (rc != 0) throw Napi::Error::New(env, with_log("setSteering: llama_set_adapter_cvec failed"));
-    s.steer0 = std::move(steer0);
+#ifndef LLAMA_HAS_CVEC_BLOCK0
+    steered[0] = 0;  // block 0 goes through its own hook, checked by its hit count
+#endif
+    s.h.steer0 = std::move(steer0);
+    s.h.steered = std::move(steered);
     return env.Undefined();
 }
 
 Napi::Value Session::Logprobs(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     if (!core_) throw Napi::Error::New(env, "session has been disposed");
+    if (info.Length() < 2) throw Napi::TypeError::New(env, "logprobs(prompt, continuation)");
     auto prompt = int32_vec(env, info[0], "logprobs: prompt");
     auto cont = int32_vec(env, info[1], "logprobs: continuation");
     acquire(env);
@@ -733,15 +774,19 @@ Napi::Value Session::GenStart(const Napi::CallbackInfo & info) {
     if (info.Length() < 2 || !info[0].IsArray() || !info[1].IsObject()) throw Napi::TypeError::New(env, "genStart(prompts, sampling)");
     std::vector<std::vector<llama_token>> prompts;
     Napi::Array arr = info[0].As<Napi::Array>();
-    for (uint32_t i = 0; i < arr.Length(); i++) prompts.push_back(int32_vec(env, arr.Get(i), "generate: prompt"));
+    for (uint32_t i = 0; i < arr.Length(); i++) prompts.push_back(int32_vec(env, arr.Get(i), "generate: prompt " + std::to_string(i)));
     Napi::Object o = info[1].As<Napi::Object>();
     SamplingParams p;
-    if (o.Has("temperature")) p.temperature = o.Get("temperature").As<Napi::Number>().FloatValue();
-    if (o.Has("topP")) p.top_p = o.Get("topP").As<Napi::Number>().FloatValue();
-    if (o.Has("topK")) p.top_k = o.Get("topK").As<Napi::Number>().Int32Value();
-    if (o.Has("minP")) p.min_p = o.Get("minP").As<Napi::Number>().FloatValue();
-    if (o.Has("seed")) p.seed = o.Get("seed").As<Napi::Number>().Uint32Value();
-    if (o.Has("grammar") && o.Get("grammar").IsString()) p.grammar = o.Get("grammar").As<Napi::String>().Utf8Value();
+    const std::string pre = "generate: ";
+    p.temperature = (float) get_finite_opt(o, "temperature", p.temperature, 0.0, 1e6, pre);
+    p.top_p = (float) get_finite_opt(o, "topP", p.top_p, 0.0, 1.0, pre);
+    p.top_k = (int32_t) get_int_opt(o, "topK", p.top_k, 0, INT32_MAX, pre);
+    p.min_p = (float) get_finite_opt(o, "minP", p.min_p, 0.0, 1.0, pre);
+    p.seed = (uint32_t) get_int_opt(o, "seed", p.seed, 0, UINT32_MAX, pre);
+    if (o.Has("grammar") && !o.Get("grammar").IsUndefined()) {
+        if (!o.Get("grammar").IsString()) throw Napi::TypeError::New(env, "generate: grammar must be a string");
+        p.grammar = o.Get("grammar").As<Napi::String>().Utf8Value();
+    }
     acquire(env);
     auto * worker = new GenStartWorker(env, core_, std::move(prompts), std::move(p));  // self-deleting AsyncWorker
     Napi::Promise pr = worker->promise();
@@ -762,8 +807,8 @@ Napi::Value Session::GenStop(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     SessionCore & s = acquire(env);
     s.busy = false;
-    const int32_t seq = info[0].As<Napi::Number>().Int32Value();
-    if (seq < 0 || (size_t) seq >= s.gen.size()) throw Napi::RangeError::New(env, "genStop: no such sequence");
+    const int32_t seq = (int32_t) get_int(env, info[0], "genStop: sequence", 0, INT32_MAX);
+    if ((size_t) seq >= s.gen.size()) throw Napi::RangeError::New(env, "genStop: no such sequence");
     if (s.gen[(size_t) seq].active) {
         s.gen[(size_t) seq].active = false;
         llama_memory_seq_rm(llama_get_memory(s.ctx.get()), seq, -1, -1);
@@ -772,14 +817,12 @@ Napi::Value Session::GenStop(const Napi::CallbackInfo & info) {
 }
 
 Napi::Value Session::Cancel(const Napi::CallbackInfo & info) {
-    if (core_) core_->cancel.store(true);
+    if (core_) core_->h.cancel.store(true);
     return info.Env().Undefined();
 }
 
 Napi::Value Session::Dispose(const Napi::CallbackInfo & info) {
-    // A running worker holds its own reference; the context is freed when it finishes.
-    if (core_) core_->cancel.store(true);
-    core_.reset();
+    release(info.Env());
     return info.Env().Undefined();
 }
 

@@ -1,32 +1,12 @@
 // Session: one llama_context over a shared model, with the residual-stream capture hook
-// (cb_eval on l_out-k / result_norm) and the injection hook (control vectors, plus the eval
-// callback for block 0, which llama.cpp's control vectors cannot reach).
+// (cb_eval on l_out-k / result_norm) and steering through llama.cpp control vectors (block 0
+// included with patch 21; otherwise block 0 through the eval callback).
 #pragma once
 
 #include "common.h"
-
-#include <atomic>
+#include "hooks.h"
 
 namespace vl {
-
-enum class Position { Last = 0, Mean = 1, All = 2 };
-
-// What the eval callback must collect during one llama_decode.
-struct CaptureBatch {
-    Position mode = Position::Last;
-    int n_embd = 0;
-    int n_tokens = 0;                     // tokens in this decode
-    int n_outputs = 0;                    // tokens flagged as outputs
-    std::vector<int> site_slot;           // site -> index into outputs, -1 when not captured
-    std::vector<int> seq_start;           // per sequence: first token index in the batch
-    std::vector<int> seq_len;             // per sequence: token count
-    std::vector<int> seq_text;            // per sequence: index of the text it belongs to
-    std::vector<int> seq_row_offset;      // per sequence (All mode): first output row in the result
-    std::vector<int> out_index;           // per batch token: its row among the outputs, -1 if none
-    std::vector<std::vector<float>> * outputs = nullptr;  // per slot result buffers
-    std::vector<float> staging;
-    std::string error;
-};
 
 struct GenSeq {
     int32_t n_past = 0;
@@ -38,19 +18,28 @@ struct GenSeq {
 struct SessionCore {
     std::shared_ptr<llama_model> model;
     ContextPtr ctx;
+    std::string arch;
     int n_embd = 0;
     int n_layer = 0;
     uint32_t n_ctx = 0, n_batch = 0, n_seq_max = 0;
+    int32_t n_threads = 0;
     bool hooks = true;
+    // Recurrent and hybrid memories split a decode by sequence into several micro-batches, so
+    // capture decodes one sequence at a time there (rows then follow batch order).
+    bool split_by_sequence = false;
+    int64_t external_bytes = 0;  // reported to V8 with napi_adjust_external_memory
 
-    std::atomic<bool> cancel{false};
     bool busy = false;  // touched on the JS thread only
 
-    // Hook state, read by the eval callback on the thread running the current operation.
-    CaptureBatch * capture = nullptr;
-    std::vector<float> steer0;  // added to block 0's output; empty when block 0 is not steered
+    HookState h;  // the eval callback's state (capture, block-0 steering, checks, cancel)
 
+    // Generation state; ended (cleared) by every operation that clears the memory.
     std::vector<GenSeq> gen;
+    void end_generation() { gen.clear(); }
+
+    ~SessionCore() {
+        ctx.reset();  // before the model it was created from
+    }
 
     int final_site() const { return n_layer; }  // sites 0..n_layer-1 are blocks, n_layer is result_norm
 };
@@ -60,6 +49,7 @@ class Session : public Napi::ObjectWrap<Session> {
     static Napi::Function Define(Napi::Env env);
     static Napi::Value Create(Napi::Env env, std::shared_ptr<llama_model> model, Napi::Object opts);
     explicit Session(const Napi::CallbackInfo & info);
+    ~Session() override;
 
   private:
     Napi::Value Info(const Napi::CallbackInfo & info);
@@ -73,6 +63,7 @@ class Session : public Napi::ObjectWrap<Session> {
     Napi::Value Dispose(const Napi::CallbackInfo & info);
 
     SessionCore & acquire(Napi::Env env);  // checks the session is alive and idle, marks it busy
+    void release(Napi::Env env);           // drops this object's reference (dispose or finalizer)
 
     std::shared_ptr<SessionCore> core_;
 };

@@ -76,7 +76,8 @@ describe("steering entries", () => {
     // Two methods at layer 2: mean_diff is the default.
     expect(findVector(vf, { concept: "morality", lang: "en", layer: 2 }).method).toBe("mean_diff");
     const one = (layers: string) => () => buildSteering({ vectors: vf, terms: [{ concept: "morality", lang: "en" }], layers, coefficient: 1 });
-    expect(one("4")).toThrow(/no mean_diff vector for morality\/en at layer 4 \(layers: 1, 2, resid_post:3, resid_post:4\)/);
+    // Numeric layer L (the top, read after the final norm) cannot be steered: resid_post:L is the steerable site.
+    expect(one("4")).toThrow(/cannot steer layer 4 \(the top\).*use "resid_post:4"/);
     expect(one("3,resid_post:3")).toThrow(/same site/);
     expect(() => buildSteering({ vectors: vf, terms: [{ concept: "morality", lang: "de" }], layers: [1], coefficient: 1 })).toThrow(/no vectors for morality\/de/);
     expect(() => buildSteering({ vectors: vf, terms: [{ concept: "morality", lang: "en" }], layers: [1, 2], coefficient: [1] })).toThrow(/2 layers/);

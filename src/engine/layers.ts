@@ -35,6 +35,13 @@ export function steeringBlock(layer: LayerSite, nLayer: number): number {
   if (layer === "final_norm") throw new RangeError("cannot steer final_norm: steering adds to the residual stream (use layer nLayer or resid_post:k)");
   const k = typeof layer === "number" ? layer : residPostIndex(layer);
   if (!Number.isInteger(k) || k < 1 || k > nLayer) throw new RangeError(`unknown layer ${String(layer)}: this model has layers 1..${nLayer}`);
+  // Numeric layer L is read after the final norm, but steering adds before it: a vector taken there
+  // would be applied at a different site. The top block is steered as resid_post:L, with a vector read there.
+  if (typeof layer === "number" && k === nLayer) {
+    throw new RangeError(
+      `cannot steer layer ${nLayer} (the top): it is read after the final norm, steering adds before it; use "resid_post:${nLayer}" with a vector read at resid_post:${nLayer}`,
+    );
+  }
   return k - 1;
 }
 

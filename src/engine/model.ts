@@ -44,6 +44,7 @@ export class Model {
   /** Every GGUF metadata key with its value rendered as a string (as llama.cpp reports it). */
   readonly metadata: Readonly<Record<string, string>>;
   #native: NativeModel | undefined;
+  #sessions = new Set<Session>();
 
   /** @internal use loadModel() */
   constructor(path: string, handle: NativeModel) {
@@ -91,11 +92,22 @@ export class Model {
 
   async createSession(opts: SessionOptions = {}): Promise<Session> {
     const handle = await this.handle.createSession(opts);
-    return new Session(this, handle);
+    if (!this.#native) {
+      handle.dispose(); // the model was disposed while the context was being created
+      throw new Error("model has been disposed");
+    }
+    const session: Session = new Session(this, handle, () => this.#sessions.delete(session));
+    this.#sessions.add(session);
+    return session;
   }
 
-  /** Releases the weights once every session made from this model is disposed too. */
+  /**
+   * One rule: disposing a model disposes every session made from it (each finishes its running operation
+   * first; later calls fail with "session has been disposed"), and tokenize/detokenize fail from then on.
+   * The weights are freed, off the JS thread, when the last running operation ends.
+   */
   dispose(): void {
+    for (const s of [...this.#sessions]) s.dispose();
     this.#native?.dispose();
     this.#native = undefined;
   }

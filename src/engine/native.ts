@@ -56,7 +56,18 @@ export interface NativeSessionOptions {
 }
 
 export interface NativeSession {
-  info(): { contextSize: number; batchSize: number; maxSequences: number; hooks: boolean; nLayer: number; nEmbd: number };
+  info(): {
+    contextSize: number;
+    batchSize: number;
+    maxSequences: number;
+    hooks: boolean;
+    nLayer: number;
+    nEmbd: number;
+    /** Threads used: the requested count clamped to the CPUs available (affinity, cgroup quota). */
+    threads: number;
+    /** Recurrent/hybrid memory: capture decodes one sequence per llama_decode. */
+    splitBySequence: boolean;
+  };
   capture(
     texts: string[] | Int32Array[],
     opts: { sites: number[]; mode: number; addSpecial?: boolean; parseSpecial?: boolean },

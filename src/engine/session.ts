@@ -1,6 +1,9 @@
 // A session is one llama.cpp context over a shared model: capture, steering, generation, log-probs.
 // Operations run one at a time (a context is single-threaded); callers may issue them freely and
-// they are queued in order.
+// they are queued in order. A generate() iterator holds the session from its first next() until it
+// finishes or is return()ed: other calls made meanwhile are rejected (code SESSION_GENERATING)
+// instead of waiting on it forever, and an iterator dropped unfinished releases the session when
+// it is garbage-collected.
 import type { Model } from "./model.js";
 import type { NativeSamplingOptions, NativeSession, NativeSessionOptions, NativeStep } from "./native.js";
 import { layerName, nativeSite, steeringBlock, type LayerSite } from "./layers.js";
@@ -117,6 +120,26 @@ class Mutex {
   }
 }
 
+/** An error with a stable `code` a caller can branch on. */
+export class SessionError extends Error {
+  constructor(
+    readonly code: "SESSION_GENERATING" | "SESSION_DISPOSED",
+    message: string,
+  ) {
+    super(message);
+    this.name = "SessionError";
+  }
+}
+
+/** What an open generate() iterator holds; released by the iterator itself or, if dropped, by the registry. */
+interface GenerationHold {
+  /** Ends the iterator's hold on the session (idempotent). */
+  release?: () => void;
+  /** Releases the session lock, once the generation has taken it. */
+  endLease?: () => void;
+}
+const droppedIterators = new FinalizationRegistry<GenerationHold>((hold) => hold.release?.());
+
 function abortError(): Error {
   const e = new Error("The operation was aborted");
   e.name = "AbortError";
@@ -131,28 +154,46 @@ export class Session {
   #native: NativeSession | undefined;
   #mutex = new Mutex();
   #steering: SteeringEntry[] = [];
+  /** generate() iterators started (first next()) and not yet finished, returned or collected. */
+  #openIterators = 0;
+  #onDispose: (() => void) | undefined;
 
   /** @internal use model.createSession() */
-  constructor(model: Model, handle: NativeSession) {
+  constructor(model: Model, handle: NativeSession, onDispose?: () => void) {
     this.model = model;
     this.#native = handle;
+    this.#onDispose = onDispose;
     const info = handle.info();
     this.contextSize = info.contextSize;
     this.batchSize = info.batchSize;
     this.maxSequences = info.maxSequences;
+    this.threads = info.threads;
   }
 
+  /** Threads llama.cpp uses: the requested count clamped to the CPUs available (affinity and cgroup quota). */
+  readonly threads: number;
+
   get #handle(): NativeSession {
-    if (!this.#native) throw new Error("session has been disposed");
+    if (!this.#native) throw new SessionError("SESSION_DISPOSED", "session has been disposed");
     return this.#native;
+  }
+
+  #rejectWhileGenerating(): void {
+    if (this.#openIterators > 0) {
+      throw new SessionError(
+        "SESSION_GENERATING",
+        "session is busy: a generate() iterator is open; read it to the end or call its return() before other calls",
+      );
+    }
   }
 
   /**
    * Takes the session for one operation: waits for earlier operations, and lets `signal` cancel a running
    * native call (also mid-decode on CPU). `fail` maps a cancelled call's error to an AbortError.
    */
-  async #lease(signal: AbortSignal | undefined): Promise<{ h: NativeSession; fail: (e: unknown) => unknown; end: () => void }> {
+  async #lease(signal: AbortSignal | undefined, forIterator = false): Promise<{ h: NativeSession; fail: (e: unknown) => unknown; end: () => void }> {
     if (signal?.aborted) throw abortError();
+    if (!forIterator) this.#rejectWhileGenerating();
     const release = await this.#mutex.lock();
     let h: NativeSession;
     try {
@@ -269,15 +310,45 @@ export class Session {
     return { tokens: c, logprobs: lp, total };
   }
 
-  /** Streams the continuation of one prompt, token by token. */
-  async *generate(prompt: string | Int32Array, opts: GenerateOptions = {}): AsyncGenerator<GenerationChunk, GenerationResult, void> {
-    let result: GenerationResult | undefined;
-    for await (const ev of this.#generate([prompt], opts)) {
-      if (ev.kind === "token") yield { token: ev.token, text: ev.text };
-      else result = ev.result;
+  /**
+   * Streams the continuation of one prompt, token by token. The iterator holds the session from its first
+   * next() until it ends: read it to the end or call return() (a `for await` loop that breaks does). Other calls
+   * meanwhile are rejected with code SESSION_GENERATING; an iterator dropped unfinished releases the session
+   * once it is garbage-collected.
+   */
+  generate(prompt: string | Int32Array, opts: GenerateOptions = {}): AsyncGenerator<GenerationChunk, GenerationResult, void> {
+    const hold: GenerationHold = {};
+    const it = this.#generateOne(prompt, opts, hold);
+    droppedIterators.register(it, hold, hold);
+    return it;
+  }
+
+  async *#generateOne(prompt: string | Int32Array, opts: GenerateOptions, hold: GenerationHold): AsyncGenerator<GenerationChunk, GenerationResult, void> {
+    this.#rejectWhileGenerating();
+    // Counted as open from the first next(), before the lock is taken: a call made while this iterator
+    // waits for the lock would otherwise queue behind it.
+    this.#openIterators++;
+    let closed = false;
+    const close = (): void => {
+      if (closed) return;
+      closed = true;
+      this.#openIterators--;
+      droppedIterators.unregister(hold);
+      hold.release = undefined;
+      hold.endLease?.();
+    };
+    hold.release = close;
+    try {
+      let result: GenerationResult | undefined;
+      for await (const ev of this.#generate([prompt], opts, hold)) {
+        if (ev.kind === "token") yield { token: ev.token, text: ev.text };
+        else result = ev.result;
+      }
+      if (!result) throw new Error("generation ended without a result");
+      return result;
+    } finally {
+      close();
     }
-    if (!result) throw new Error("generation ended without a result");
-    return result;
   }
 
   /** Generates to completion and returns the text. */
@@ -296,6 +367,7 @@ export class Session {
   async *#generate(
     prompts: ReadonlyArray<string | Int32Array>,
     opts: GenerateOptions,
+    iterator?: GenerationHold,
   ): AsyncGenerator<{ kind: "token"; seq: number; token: number; text: string } | { kind: "done"; seq: number; result: GenerationResult }> {
     const maxTokens = opts.maxTokens ?? 128;
     if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new RangeError("maxTokens must be a positive integer");
@@ -313,9 +385,17 @@ export class Session {
     };
     const tokenized = prompts.map((p) => this.#tokens(p, opts.addSpecial ?? true, opts.parseSpecial ?? true));
     const signal = opts.signal;
-    const lease = await this.#lease(signal);
+    const lease = await this.#lease(signal, iterator !== undefined);
     const h = lease.h;
     const seqs = tokenized.map(() => ({ tokens: [] as number[], text: "", emitted: 0, done: false }));
+    let ended = false;
+    const end = (): void => {
+      if (ended) return;
+      ended = true;
+      if (iterator) iterator.endLease = undefined;
+      lease.end();
+    };
+    if (iterator) iterator.endLease = end;
     try {
       let step: NativeStep = await h.genStart(tokenized, sampling);
       for (;;) {
@@ -355,7 +435,7 @@ export class Session {
     } catch (e) {
       throw lease.fail(e);
     } finally {
-      lease.end();
+      end();
     }
   }
 
@@ -363,5 +443,8 @@ export class Session {
   dispose(): void {
     this.#native?.dispose();
     this.#native = undefined;
+    this.#onDispose?.();
+    this.#onDispose = undefined;
   }
+
 }
