@@ -77,7 +77,7 @@ describe("recognition", () => {
     const te = test.get(layer) as PairMatrices;
     expect(recognitionAccuracy(te, extractMeanDiff(tr).unit)).toBeGreaterThanOrEqual(0.95);
     // balanced shuffle: no leak of the planted shift (see random.ts)
-    const r = extractRandom(tr, { seed: 1, balanced: true });
+    const r = extractRandom(tr, { seed: 1, variant: "shuffle" });
     const curve = recognitionCurve({ test: new Map([[layer, te]]), vectors: new Map([[layer, r.unit]]) });
     const ci = curve.ci?.[0];
     expect(ci).toBeDefined();
@@ -138,7 +138,7 @@ describe("cross-lingual recognition", () => {
     }
     expect(r.acc.en.en[1]).toBeGreaterThan(0.9);
     expect(r.best.sw.en.accuracy).toBeLessThan(r.best.fr.en.accuracy);
-    const withCi = crossLingualRecognition({ vectors, test, sources: ["en"], targets: ["fr"] }, { bootstrap: { samples: 200 } });
+    const withCi = crossLingualRecognition({ vectors, test, sources: ["en"], targets: ["fr"] }, { intervals: {} });
     const cell = withCi.best.en.fr;
     expect(cell.ci && cell.ci.lo <= cell.accuracy && cell.accuracy <= cell.ci.hi).toBe(true);
   });

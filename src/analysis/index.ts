@@ -1,12 +1,47 @@
 /** Cross-lingual concept analysis: recognition, consistency, transfer and linguistic correlation. */
 
-export { bootstrapAccuracies, mean, pearson, percentile, type AccuracyBootstrap, type BootstrapOptions, type Interval } from "./stats.js";
 export {
+  bootstrapAccuracies,
+  forEachClusterResample,
+  mean,
+  pearson,
+  percentile,
+  percentileInterval,
+  type AccuracyBootstrap,
+  type BootstrapOptions,
+  type Clusters,
+  type Interval,
+} from "./stats.js";
+export {
+  accuracyInterval,
+  betaQuantile,
+  betaRegularized,
+  clopperPearsonInterval,
+  clusterIndex,
+  effectiveSize,
+  normalQuantile,
+  proportionInterval,
+  PROPORTION_METHODS,
+  wilsonInterval,
+  type AccuracyInterval,
+  type ProportionMethod,
+  type ProportionOptions,
+} from "./intervals.js";
+export {
+  bitsFromMargins,
   crossLingualRecognition,
   pairCorrectness,
+  pairMargins,
   recognitionAccuracy,
   recognitionCurve,
+  recognitionStats,
+  standardizedMargin,
   type BestLayer,
+  type HeldOutLayer,
+  type LayerOutcomes,
+  type OracleLayer,
+  type RecognitionStats,
+  type RecognitionStatsOptions,
   type CrossLingualInput,
   type CrossLingualResult,
   type RecognitionCurve,

@@ -1,6 +1,6 @@
 // `valuelens extract | recognize | similarity | transfer | correlate`: thin commands over src/pipeline.
 import { MODEL_PRESETS, presetForModel, type ModelFamily } from "../analysis/index.js";
-import { EXTRACT_METHODS, type ExtractMethod } from "../extract/index.js";
+import { EXTRACT_METHODS, RANDOM_VARIANTS, type ExtractMethod } from "../extract/index.js";
 import { analyze, selectVectors, similarityFromVectors, type AnalysisResults, type AnalyzeOptions } from "../pipeline/analyze.js";
 import { extractToStore } from "../pipeline/extract.js";
 import { readVectors } from "../store/index.js";
@@ -12,14 +12,16 @@ export const extractUsage = `usage: valuelens extract --activations acts.arrow -
   --method M[,M]     mean_diff (default; the paper's) | pca | random | logistic
   --layers L         layers to extract (default: all stored)
   --concepts a,b     --langs en,fr   restrict (default: all in the file)
-  --seed N           seed of PCA pair order, random shuffles, logistic (default 1)
+  --seed N           seed of PCA pair order, logistic init and (with the cell) the random baseline (default 1)
+  --random-variant V gaussian (default: a random unit vector per cell) | shuffle (the paper's label
+                     permutation: mean difference after swapping a random half of the pairs)
   --progress MODE    auto | bar | json | none
   --json             print a JSON summary`;
 
 export async function extractCommand(argv: string[]): Promise<void> {
   const { values } = parseFlags(
     argv,
-    { activations: { type: "string" }, out: { type: "string" }, method: { type: "string" }, layers: { type: "string" }, concepts: { type: "string" }, langs: { type: "string" }, seed: { type: "string" }, progress: { type: "string" }, json: { type: "boolean" } },
+    { activations: { type: "string" }, out: { type: "string" }, method: { type: "string" }, layers: { type: "string" }, concepts: { type: "string" }, langs: { type: "string" }, seed: { type: "string" }, "random-variant": { type: "string" }, progress: { type: "string" }, json: { type: "boolean" } },
     extractUsage,
   );
   if (!values.activations || !values.out) throw new UsageError(`--activations and --out are required\n\n${extractUsage}`);
@@ -33,6 +35,7 @@ export async function extractCommand(argv: string[]): Promise<void> {
     concepts: listFlag(values.concepts),
     langs: listFlag(values.langs),
     seed: intFlag("seed", values.seed, 1, 0),
+    methodOptions: { random: { variant: choiceFlag("random-variant", values["random-variant"], RANDOM_VARIANTS, "gaussian") } },
     progress: createProgress(choiceFlag("progress", values.progress, ["auto", "bar", "json", "none"] as const, "auto") as ProgressMode),
   });
   if (values.json) process.stdout.write(JSON.stringify({ ...r, methods }) + "\n");
