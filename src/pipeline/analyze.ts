@@ -71,7 +71,15 @@ export interface Spread {
 export interface RandomBaselineSummary {
   variant: RandomVariant;
   replicates: number;
-  /** Held-out accuracy (layer chosen on validation) over the draws. */
+  /**
+   * Chance by construction: per draw, the test accuracy averaged over all layers (no label information used
+   * anywhere), then the spread over draws.
+   */
+  noSelection: Spread;
+  /**
+   * The headline protocol applied to each draw (layer chosen on validation with that draw). Above chance where
+   * the concept is strongly linear: validation picks the layer where the draw happens to lean towards it.
+   */
   heldOut?: Spread;
   /** Test-picked accuracy over the draws (optimistic, as for any method). */
   oracle: Spread;
@@ -249,6 +257,7 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResults> {
         s.baseline = {
           variant: rnd.variant,
           replicates: R,
+          noSelection: spread(reps.map((bits) => bits.reduce((a, b) => a + bitsFraction(b), 0) / bits.length)),
           ...(held.length === R ? { heldOut: spread(held) } : {}),
           oracle: spread(per.map((p) => p.oracle.accuracy)),
           meanAccuracy: layers.map((_, l) => reps.reduce((a, bits) => a + bitsFraction(bits[l]), 0) / R),
