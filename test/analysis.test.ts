@@ -14,6 +14,7 @@ import {
   LANG2VEC_ISO3,
   LANG2VEC_LANGS,
   LANG2VEC_TYPES,
+  layerDepth,
   layerSimilarities,
   layerwiseSimilarity,
   linguisticDistance,
@@ -193,6 +194,11 @@ describe("similarity", () => {
     expect(curve.mean[0]).toBeCloseTo(((0.1 + 0.2 - 0.1) / 3 + (0.3 + 0.0 + 0.6) / 3) / 2, 12);
     const sub = layerwiseSimilarity([c1], { langs: ["a", "c"] });
     expect(sub.mean).toEqual([0.2, 0.2, 0.9]);
+    // With the model's depth: layer / nLayer, whatever subset of layers was captured.
+    const deep = layerwiseSimilarity([{ ...c1, layers: ["8", "resid_post:16", "final_norm"] }], { langs: ["a", "c"], nLayer: 32 });
+    expect(deep.relativeDepth).toEqual([0.25, 0.5, 1]);
+    expect(deep.langs).toEqual(["a", "c"]);
+    expect(() => layerDepth("33", 32)).toThrow(/not a layer 1..32/);
   });
 });
 

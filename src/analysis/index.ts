@@ -50,7 +50,7 @@ export {
   type RecognitionOptions,
   type TieRule,
 } from "./recognition.js";
-export { aggregateSimilarity, cosine, layerSimilarities, layerwiseSimilarity, type LangMatrix, type LayerSimilarity, type LayerwiseCurve } from "./similarity.js";
+export { aggregateSimilarity, cosine, layerDepth, layerSimilarities, layerwiseSimilarity, type LangMatrix, type LayerSimilarity, type LayerwiseCurve } from "./similarity.js";
 export { bestLayerAccuracyMatrix, transferAnalysis, type TransferResult } from "./transfer.js";
 export {
   correlationTable,

@@ -165,19 +165,29 @@ export async function recognizeCommand(argv: string[]): Promise<void> {
 
 export async function similarityCommand(argv: string[]): Promise<void> {
   const { values } = await runAnalysis("similarity", argv, false, false);
-  const sel = selectVectors(await readVectors(values.vectors!), { method: values.method as ExtractMethod | undefined, concepts: listFlag(values.concepts), langs: listFlag(values.langs) });
+  const vf = await readVectors(values.vectors!);
+  const sel = selectVectors(vf, { method: values.method as ExtractMethod | undefined, concepts: listFlag(values.concepts), langs: listFlag(values.langs) });
   const { method, concepts, langs, layers } = sel;
-  const { similarity, fullConcepts } = similarityFromVectors(sel, values.layer);
+  const { similarity, fullConcepts } = similarityFromVectors(sel, values.layer, vf.provenance.model.nLayer);
   if (fullConcepts.length === 0) throw new Error("no concept has vectors for every language");
-  const { aggregate, layerwise, perConcept } = similarity;
+  const { aggregate, layerwise, layerwiseShared, perConcept } = similarity;
   const atLayer = similarity.atLayer?.matrix;
   if (values.json) {
-    process.stdout.write(JSON.stringify({ method, concepts, langs, layers, aggregate, ...(atLayer ? { atLayer: { layer: values.layer, matrix: atLayer } } : {}), layerwise, perConcept }) + "\n");
+    process.stdout.write(JSON.stringify({ method, concepts, langs, layers, aggregate, ...(atLayer ? { atLayer: { layer: values.layer, matrix: atLayer } } : {}), layerwise, layerwiseShared, perConcept }) + "\n");
     return;
   }
   process.stdout.write(formatMatrix(`cross-lingual similarity (${method}; cosine, max over layers, mean over ${fullConcepts.length} concept(s))`, langs, aggregate.values));
   if (atLayer) process.stdout.write("\n" + formatMatrix(`at layer ${values.layer}`, langs, atLayer.values));
-  if (layerwise) process.stdout.write("\n" + formatTable(["layer", "relative depth", "mean cosine"], layerwise.layers.map((l, i) => [l, layerwise.relativeDepth[i], layerwise.mean[i]])));
+  if (layerwise) {
+    const shared = layerwiseShared && layerwiseShared.langs.length < langs.length ? layerwiseShared : undefined;
+    process.stdout.write(`\nlayer-wise mean cosine (depth = layer / ${vf.provenance.model.nLayer})${shared ? `; shared: the paper's shared languages present (${shared.langs.join(", ")})` : ""}\n`);
+    process.stdout.write(
+      formatTable(
+        ["layer", "depth", `all ${langs.length} languages`, ...(shared ? ["shared"] : [])],
+        layerwise.layers.map((l, i) => [l, layerwise.relativeDepth[i], layerwise.mean[i], ...(shared ? [shared.mean[i]] : [])]),
+      ),
+    );
+  }
 }
 
 export async function transferCommand(argv: string[]): Promise<void> {

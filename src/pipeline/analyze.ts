@@ -13,6 +13,7 @@ import {
   recognitionStats,
   transferAnalysis,
   PAPER_LINGUISTIC_TYPES,
+  SHARED_LANGUAGES,
   type BootstrapOptions,
   type CrossLingualResult,
   type ProportionOptions,
@@ -109,7 +110,10 @@ export interface AnalysisResults {
     /** Paper aggregation: max over layers per pair and concept, mean over concepts, diagonal 1. */
     aggregate: LangMatrix;
     atLayer?: { layer: string; matrix: LangMatrix };
+    /** Layer-wise curve over all languages (x: layer / nLayer). */
     layerwise?: LayerwiseCurve;
+    /** The same over the paper's 8 shared languages present here (its Figure's setting), when ≥ 2 are. */
+    layerwiseShared?: LayerwiseCurve;
   };
   transfer?: TransferResult;
   correlation?: {
@@ -278,7 +282,7 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResults> {
     }
   }
 
-  const { similarity, fullConcepts } = similarityFromVectors({ method, vec, layers, concepts, langs }, opts.similarityLayer);
+  const { similarity, fullConcepts } = similarityFromVectors({ method, vec, layers, concepts, langs }, opts.similarityLayer, vf.provenance.model.nLayer);
   const results: AnalysisResults = {
     method,
     layers,
@@ -348,19 +352,21 @@ export function selectVectors(vf: VectorFile, opts: { method?: ExtractMethod; co
  * Cross-lingual similarity of the selected vectors: per concept and layer, the paper's aggregate (max over
  * layers, mean over the concepts that have every language), optionally at a fixed layer, and layer-wise curves.
  */
-export function similarityFromVectors(sel: VectorSelection, fixedLayer?: string): { similarity: AnalysisResults["similarity"]; fullConcepts: string[] } {
+export function similarityFromVectors(sel: VectorSelection, fixedLayer?: string, nLayer?: number): { similarity: AnalysisResults["similarity"]; fullConcepts: string[] } {
   const { vec, layers, concepts, langs } = sel;
   const perConcept: Record<string, LayerSimilarity> = {};
   for (const concept of concepts) perConcept[concept] = layerSimilarities(vec.get(concept)!, { langs: langs.filter((l) => vec.get(concept)!.has(l)), layers });
   const fullConcepts = concepts.filter((c) => perConcept[c].langs.length === langs.length);
   const sims = fullConcepts.map((c) => perConcept[c]);
+  const shared = SHARED_LANGUAGES.filter((l) => langs.includes(l));
   return {
     fullConcepts,
     similarity: {
       perConcept,
       aggregate: sims.length ? aggregateSimilarity(sims, { langs }) : { langs, values: langs.map((_, i) => langs.map((__, j) => (i === j ? 1 : NaN))) },
       ...(fixedLayer && sims.length ? { atLayer: { layer: fixedLayer, matrix: aggregateSimilarity(sims, { langs, layer: fixedLayer }) } } : {}),
-      ...(langs.length >= 2 && sims.length ? { layerwise: layerwiseSimilarity(sims, { langs }) } : {}),
+      ...(langs.length >= 2 && sims.length ? { layerwise: layerwiseSimilarity(sims, { langs, ...(nLayer ? { nLayer } : {}) }) } : {}),
+      ...(shared.length >= 2 && sims.length ? { layerwiseShared: layerwiseSimilarity(sims, { langs: shared, ...(nLayer ? { nLayer } : {}) }) } : {}),
     },
   };
 }

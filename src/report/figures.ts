@@ -302,15 +302,18 @@ function similarityFigures(input: ReportInput, slugs: ReadonlyMap<string, string
       }),
     });
   }
-  const lw = Object.entries(input.models).flatMap(([model, r]) =>
-    r.similarity.layerwise ? r.similarity.layerwise.layers.map((layer, i) => ({ model, layer, depth: fin(r.similarity.layerwise!.relativeDepth[i]), mean: fin(r.similarity.layerwise!.mean[i]) })) : [],
-  );
+  // The paper's curve is over the languages shared by all model families; use it where a run has it.
+  const lw = Object.entries(input.models).flatMap(([model, r]) => {
+    const c = r.similarity.layerwiseShared ?? r.similarity.layerwise;
+    return c ? c.layers.map((layer, i) => ({ model, layer, depth: fin(c.relativeDepth[i]), mean: fin(c.mean[i]) })) : [];
+  });
   if (lw.length) {
     out.push({
       id: "similarity-layerwise",
       section: "similarity",
       title: "Cross-lingual similarity across depth",
-      caption: "Mean cosine over ordered language pairs and concepts at each layer, against relative depth (layer position / number of layers).",
+      caption:
+        "Mean cosine over ordered language pairs and concepts at each layer, against relative depth (layer / number of layers of the model). Over the paper's shared languages (en zh fr es pt vi ca id) present in a run when there are at least two, else over all its languages.",
       spec: {
         ...BASE,
         title: "Mean cross-lingual similarity by relative depth",

@@ -36,6 +36,7 @@ export interface MethodResults {
     aggregate: LangMatrix;
     atLayer?: { layer: string; matrix: LangMatrix };
     layerwise?: LayerwiseCurve;
+    layerwiseShared?: LayerwiseCurve;
   };
   /** concept → every language's vector on every language's test pairs. */
   crossLingual?: Record<string, CrossLingualResult>;
@@ -219,6 +220,7 @@ export async function computeResults(out: string, record: RunRecord, opts: Final
         const { similarity, fullConcepts } = similarityFromVectors(
           { method: method as ExtractMethod, vec, layers, concepts: concepts.filter((c) => vec.has(c)), langs },
           at !== undefined && layers.includes(at) ? at : undefined,
+          mr.nLayer,
         );
         const full = fullConcepts.map((c) => similarity.perConcept[c]);
         if (want.has("similarity")) {
