@@ -56,11 +56,13 @@ export {
   correlationTable,
   directCorrelation,
   directReleasedCode,
+  mantelTest,
   offDiagonalPairs,
   splitCorrelation,
   type CorrelationOptions,
   type CorrelationRow,
   type LinguisticSimilarityFn,
+  type MantelResult,
   type SplitCorrelation,
 } from "./correlation.js";
 export {
@@ -75,4 +77,12 @@ export {
   type Lang2vecLang,
   type Lang2vecType,
 } from "./lang2vec.js";
-export { MODEL_PRESETS, presetForModel, SHARED_LANGUAGES, type ModelFamily, type ModelFamilyPreset } from "./presets.js";
+export {
+  correlationSetting,
+  MODEL_PRESETS,
+  presetForModel,
+  SHARED_LANGUAGES,
+  type CorrelationSetting,
+  type ModelFamily,
+  type ModelFamilyPreset,
+} from "./presets.js";

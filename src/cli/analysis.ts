@@ -55,6 +55,7 @@ const analysisFlags = {
   layer: { type: "string" },
   family: { type: "string" },
   high: { type: "string" },
+  permutations: { type: "string" },
   progress: { type: "string" },
   json: { type: "boolean" },
 } as const;
@@ -68,8 +69,11 @@ const analysisUsage = (cmd: string, needsActs: boolean) => `usage: valuelens ${c
   --bootstrap N      cluster-bootstrap resamples for the test-picked maximum (default 1000; 0 = none)
   --replicates N     random baseline: draws per cell, averaged with their spread (default 10)
   --layer K          also aggregate similarity at this fixed layer
-  --family F         llama2-chat | qwen-chat | bloomz: high-resource set for the split correlation
-  --high en,zh       high-resource languages (instead of --family)
+  --family F         llama2-chat | qwen-chat | bloomz: the paper's correlation setting for that family (drops
+                     its 4 excluded languages, the authors' language order, its high-resource set);
+                     default: detected from the model name, else none
+  --high en,zh       high-resource languages of the split correlation (overrides the family's)
+  --permutations N   Mantel permutations for the correlation p-values (default 9999)
   --json             exact numbers as JSON`;
 
 type AnalysisValues = { [K in keyof typeof analysisFlags]?: (typeof analysisFlags)[K]["type"] extends "boolean" ? boolean : string };
@@ -93,25 +97,22 @@ async function runAnalysis(cmd: string, argv: string[], needsActs: boolean, cros
     randomReplicates: intFlag("replicates", values.replicates, 10, 1),
     crossLingual,
     similarityLayer: values.layer,
-    highResource: await highResource(values),
+    ...(await correlationFlags(values)),
+    mantel: { permutations: intFlag("permutations", values.permutations, 9999, 1) },
     progress: createProgress(choiceFlag("progress", values.progress, ["auto", "bar", "json", "none"] as const, "auto") as ProgressMode),
   };
   return { r: await analyze(opts), values };
 }
 
-async function highResource(values: AnalysisValues): Promise<string[] | undefined> {
-  if (values.high) return listFlag(values.high);
+async function correlationFlags(values: AnalysisValues): Promise<{ family?: ModelFamily; highResource?: string[] }> {
+  const high = listFlag(values.high);
   if (values.family) {
-    const p = MODEL_PRESETS[values.family as ModelFamily];
-    if (!p) throw new UsageError(`--family must be one of ${Object.keys(MODEL_PRESETS).join(", ")}`);
-    return [...p.highResource];
+    if (!(values.family in MODEL_PRESETS)) throw new UsageError(`--family must be one of ${Object.keys(MODEL_PRESETS).join(", ")}`);
+    return { family: values.family as ModelFamily, ...(high ? { highResource: high } : {}) };
   }
-  if (values.vectors) {
-    const vf = await readVectors(values.vectors);
-    const p = presetForModel(`${vf.provenance.model.name} ${vf.provenance.model.file}`);
-    if (p) return [...p.highResource];
-  }
-  return undefined;
+  const vf = await readVectors(values.vectors!);
+  const p = presetForModel(`${vf.provenance.model.name} ${vf.provenance.model.file}`);
+  return { ...(p ? { family: p.family } : {}), ...(high ? { highResource: high } : {}) };
 }
 
 export const recognizeUsage = analysisUsage("recognize", true) + "\n  --cross-lingual    also vector-of-A on test-pairs-of-B for every pair of languages";
@@ -212,6 +213,16 @@ export async function correlateCommand(argv: string[]): Promise<void> {
     return;
   }
   const c = res.correlation;
-  process.stdout.write(`Pearson r between cross-lingual similarity and 1 − lang2vec distance (${c.langs.length} languages; high-resource: ${c.highResource.join(", ")})\n`);
-  process.stdout.write(formatTable(["type", "direct", "split", "split high", "split low", "released code (off by one)"], Object.entries(c.table).map(([type, v]) => [type, v.direct, v.split.mean, v.split.high, v.split.low, v.directReleasedCode]), 2));
+  process.stdout.write(
+    `Pearson r between cross-lingual similarity and 1 − lang2vec distance (${c.langs.length} languages: ${c.langs.join(" ")}` +
+      `${c.family ? `; ${c.family} preset` : ""}${c.excluded.length ? `, excluded ${c.excluded.join(" ")}` : ""}; high-resource: ${c.highResource.join(", ") || "none (give --family or --high for split)"})\n` +
+      `  Mantel p: share of language permutations with |r| at least as large (language pairs are not independent)\n`,
+  );
+  process.stdout.write(
+    formatTable(
+      ["type", "direct", "Mantel p", "split", "split high", "split low", "released code (off by one)"],
+      Object.entries(c.table).map(([type, v]) => [type, v.direct, v.mantel ? v.mantel.p : NaN, v.split.mean, v.split.high, v.split.low, v.directReleasedCode]),
+      3,
+    ),
+  );
 }

@@ -14,6 +14,10 @@ import {
   transferAnalysis,
   PAPER_LINGUISTIC_TYPES,
   SHARED_LANGUAGES,
+  correlationSetting,
+  type CorrelationRow,
+  type CorrelationSetting,
+  type ModelFamily,
   type BootstrapOptions,
   type CrossLingualResult,
   type ProportionOptions,
@@ -21,7 +25,6 @@ import {
   type LangMatrix,
   type LayerSimilarity,
   type LayerwiseCurve,
-  type SplitCorrelation,
   type TieRule,
   type TransferResult,
 } from "../analysis/index.js";
@@ -55,8 +58,15 @@ export interface AnalyzeOptions {
   crossLingual?: boolean;
   /** Also aggregate similarity at this fixed layer. */
   similarityLayer?: string;
-  /** High-resource languages for the "split" correlation (default: the first language). */
+  /**
+   * Model family preset for the correlation (the paper's setting): drops the family's excluded languages,
+   * orders the rest as the authors did, and gives the high-resource set of the split correlation.
+   */
+  family?: ModelFamily;
+  /** High-resource languages for the split correlation (overrides the family's; none: split is NaN). */
   highResource?: readonly string[];
+  /** Mantel permutations per lang2vec type (default 9999; all n! when fewer); false skips the test. */
+  mantel?: { permutations?: number; seed?: number } | false;
   memoryBudget?: number;
   progress?: Progress;
 }
@@ -116,11 +126,24 @@ export interface AnalysisResults {
     layerwiseShared?: LayerwiseCurve;
   };
   transfer?: TransferResult;
-  correlation?: {
-    langs: string[];
-    highResource: string[];
-    table: Record<string, { direct: number; split: SplitCorrelation; directReleasedCode: number }>;
-  };
+  correlation?: CorrelationResults;
+}
+
+/** Table 1 of one model: the setting it was computed in and r per lang2vec type. */
+export interface CorrelationResults extends CorrelationSetting {
+  table: Record<string, CorrelationRow>;
+}
+
+/** The correlation of an aggregated similarity over the lang2vec languages, under a preset or explicit setting. */
+export function correlationResults(
+  sims: readonly LayerSimilarity[],
+  langs: readonly string[],
+  opts: { family?: ModelFamily; highResource?: readonly string[]; mantel?: { permutations?: number; seed?: number } | false },
+): CorrelationResults | undefined {
+  const setting = correlationSetting(langs.filter(hasLang2vec), opts);
+  if (setting.langs.length < 3 || sims.length === 0) return undefined;
+  const matrix = aggregateSimilarity(sims, { langs: setting.langs });
+  return { ...setting, table: correlationTable(matrix, setting.highResource, { types: PAPER_LINGUISTIC_TYPES, mantel: opts.mantel ?? {} }) };
 }
 
 /** concept → pair id → source-item group. */
@@ -298,13 +321,12 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResults> {
     const complete = [...cross.values()].filter((r) => r.sources.length === langs.length && r.targets.length === langs.length);
     if (complete.length) results.transfer = transferAnalysis(complete, { langs });
   }
-  const l2v = langs.filter(hasLang2vec);
-  const sims = fullConcepts.map((c) => similarity.perConcept[c]);
-  if (l2v.length >= 3 && sims.length) {
-    const high = (opts.highResource ?? [l2v[0]]).filter((l) => l2v.includes(l));
-    const matrix = aggregateSimilarity(sims, { langs: l2v });
-    results.correlation = { langs: l2v, highResource: [...high], table: correlationTable(matrix, high, { types: PAPER_LINGUISTIC_TYPES }) };
-  }
+  const correlation = correlationResults(
+    fullConcepts.map((c) => similarity.perConcept[c]),
+    langs,
+    { ...(opts.family ? { family: opts.family } : {}), ...(opts.highResource ? { highResource: opts.highResource } : {}), ...(opts.mantel !== undefined ? { mantel: opts.mantel } : {}) },
+  );
+  if (correlation) results.correlation = correlation;
   return results;
 }
 

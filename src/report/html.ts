@@ -102,13 +102,13 @@ function correlationTable(input: ReportInput): string {
     const c = r.correlation;
     if (!c) continue;
     for (const [type, v] of Object.entries(c.table)) {
-      rows.push([esc(type), esc(model), String(c.langs.length), esc(c.highResource.join(", ")), fmt(v.direct), fmt(v.split?.mean), fmt(v.split?.high), fmt(v.split?.low), fmt(v.directReleasedCode)]);
+      rows.push([esc(type), esc(model), String(c.langs.length), esc(c.highResource.join(", ")), fmt(v.direct), fmt(v.mantel?.p), fmt(v.split?.mean), fmt(v.split?.high), fmt(v.split?.low), fmt(v.directReleasedCode)]);
     }
   }
   if (!rows.length) return "<p>No model had at least three languages with lang2vec data: no correlation was computed.</p>";
   rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  return `<p>Pearson r between cross-lingual concept similarity and linguistic similarity (1 − lang2vec distance), per lang2vec feature type. <em>Direct</em>: all language pairs. <em>Split</em>: mean of r over pairs involving a high-resource language and r over pairs of two low-resource languages. <em>Released code</em>: the value the authors' released script computes (pairs misaligned by one; shown for comparison only).</p>${table(
-    ["lang2vec type", "model", "languages", "high-resource", "direct r", "split r", "split: high", "split: low", "released-code r"],
+  return `<p>Pearson r between cross-lingual concept similarity and linguistic similarity (1 − lang2vec distance), per lang2vec feature type. <em>Direct</em>: all language pairs; <em>Mantel p</em>: its permutation p-value (languages permuted; language pairs share languages, so they are not independent points). <em>Split</em>: mean of r over pairs involving a high-resource language and r over pairs of two low-resource languages. <em>Released code</em>: the value the authors' released script computes (pairs misaligned by one; shown for comparison only).</p>${table(
+    ["lang2vec type", "model", "languages", "high-resource", "direct r", "Mantel p", "split r", "split: high", "split: low", "released-code r"],
     rows,
     "num",
   )}`;

@@ -5,22 +5,18 @@
 // summary of an unsharded run and of a merge, so the two can be compared with a plain JSON diff.
 import { join } from "node:path";
 import {
-  aggregateSimilarity,
-  correlationTable,
   crossLingualRecognition,
   hasLang2vec,
   presetForModel,
   transferAnalysis,
-  PAPER_LINGUISTIC_TYPES,
   type CrossLingualResult,
   type LangMatrix,
   type LayerSimilarity,
   type LayerwiseCurve,
-  type SplitCorrelation,
   type TransferResult,
 } from "../analysis/index.js";
 import type { ExtractMethod, PairMatrices } from "../extract/index.js";
-import { similarityFromVectors, type RecognitionSummary } from "../pipeline/analyze.js";
+import { correlationResults, similarityFromVectors, type CorrelationResults, type RecognitionSummary } from "../pipeline/analyze.js";
 import { collectPairs, layerGroups } from "../pipeline/matrices.js";
 import type { Progress } from "../progress/progress.js";
 import { inspectActivations, readVectors } from "../store/index.js";
@@ -41,7 +37,7 @@ export interface MethodResults {
   /** concept → every language's vector on every language's test pairs. */
   crossLingual?: Record<string, CrossLingualResult>;
   transfer?: TransferResult;
-  correlation?: { langs: string[]; highResource: string[]; table: Record<string, { direct: number; split: SplitCorrelation; directReleasedCode: number }> };
+  correlation?: CorrelationResults;
 }
 
 export interface ModelResults {
@@ -231,13 +227,11 @@ export async function computeResults(out: string, record: RunRecord, opts: Final
         }
         if (want.has("correlation")) {
           const l2v = langs.filter(hasLang2vec);
-          if (l2v.length >= 3 && full.length) {
-            const preset = presetForModel(`${mr.name} ${mr.path.split(/[\\/]/).pop() ?? ""}`);
-            let high = (m.analysis.highResource ?? preset?.highResource ?? [l2v[0]]).filter((l) => l2v.includes(l));
-            if (high.length === 0) high = [l2v[0]];
-            const matrix = aggregateSimilarity(full, { langs: l2v });
-            mres.correlation = { langs: l2v, highResource: high, table: correlationTable(matrix, high, { types: PAPER_LINGUISTIC_TYPES }) };
-          } else if (method === m.methods[0]) {
+          // The model's family preset applies in full (exclusions, the authors' order, high-resource set).
+          const preset = presetForModel(`${mr.name} ${mr.path.split(/[\\/]/).pop() ?? ""}`);
+          const corr = correlationResults(full, langs, { ...(preset ? { family: preset.family } : {}), ...(m.analysis.highResource ? { highResource: m.analysis.highResource } : {}) });
+          if (corr) mres.correlation = corr;
+          else if (method === m.methods[0]) {
             notes.push(`${spec.id}: correlation needs ≥ 3 languages with lang2vec data and every language for some concept (have: ${l2v.join(", ") || "none"})`);
           }
         }

@@ -112,7 +112,7 @@ export function fixtureResults(spec: FixtureSpec): AnalysisResults {
       layerwise: layerwiseSimilarity(sims, { langs: spec.langs }),
     },
     transfer: transferAnalysis(Object.values(crossLingual), { langs: spec.langs }),
-    correlation: { langs: [...spec.langs], highResource: [spec.langs[0]], table: correlationTable(aggregate, [spec.langs[0]]) },
+    correlation: { langs: [...spec.langs], highResource: [spec.langs[0]], excluded: [], table: correlationTable(aggregate, [spec.langs[0]], { mantel: { permutations: 99 } }) },
   };
 }
 
