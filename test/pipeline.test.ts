@@ -117,9 +117,23 @@ describe.skipIf(!hasVocabs)("concept pipeline on a planted model", () => {
   });
 
   test("transfer between languages planted on the same direction is ≈ 0; correlation runs on lang2vec", async () => {
-    const out = (await cli(["transfer", "--activations", acts, "--vectors", vecs, "--method", "mean_diff", "--bootstrap", "0", "--json"])) as {
-      transfer: { langs: string[]; T: { langs: string[]; values: number[][] }; M: { values: number[][] } };
+    const out = (await cli(["transfer", "--activations", acts, "--vectors", vecs, "--method", "mean_diff", "--bootstrap", "200", "--json"])) as {
+      transfer: {
+        langs: string[];
+        T: { langs: string[]; values: number[][] };
+        M: { values: number[][] };
+        heldOut: { langs: string[]; T: { values: number[][] }; Tci: { lo: number[][]; hi: number[][] }; rate: { mean: number; meanCi: { lo: number; hi: number } } };
+      };
     };
+    // Held-out variant: languages planted on one direction transfer fully, inside the interval.
+    const h = out.transfer.heldOut;
+    const hi = (a: string): number => h.langs.indexOf(a);
+    expect(Math.abs(h.T.values[hi("en")][hi("es")])).toBeLessThanOrEqual(0.02);
+    for (const [a, b] of [["en", "es"], ["fr", "en"]]) {
+      expect(h.Tci.lo[hi(a)][hi(b)]).toBeLessThanOrEqual(h.T.values[hi(a)][hi(b)] + 1e-12);
+      expect(h.Tci.hi[hi(a)][hi(b)]).toBeGreaterThanOrEqual(h.T.values[hi(a)][hi(b)] - 1e-12);
+    }
+    expect(h.rate.meanCi.lo).toBeLessThanOrEqual(h.rate.mean);
     const T = out.transfer.T;
     const at = (a: string, b: string) => T.values[T.langs.indexOf(a)][T.langs.indexOf(b)];
     // en and es share the morality direction and fairness differs by 25°: both recognise each other's pairs fully.

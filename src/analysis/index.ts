@@ -51,7 +51,7 @@ export {
   type TieRule,
 } from "./recognition.js";
 export { aggregateSimilarity, cosine, layerDepth, layerSimilarities, layerwiseSimilarity, type LangMatrix, type LayerSimilarity, type LayerwiseCurve } from "./similarity.js";
-export { bestLayerAccuracyMatrix, transferAnalysis, type TransferResult } from "./transfer.js";
+export { bestLayerAccuracyMatrix, heldOutTransfer, transferAnalysis, type HeldOutTransfer, type TransferOutcomes, type TransferResult } from "./transfer.js";
 export {
   correlationTable,
   directCorrelation,

@@ -305,7 +305,11 @@ export interface CrossLingualResult {
  */
 export function crossLingualRecognition(
   input: CrossLingualInput,
-  opts: RecognitionOptions & { intervals?: ProportionOptions | false } = {},
+  opts: RecognitionOptions & {
+    intervals?: ProportionOptions | false;
+    /** Receives every (source, target, layer index) cell's per-pair margins score(pos) − score(neg). */
+    onMargins?: (source: string, target: string, layerIndex: number, margins: Float64Array) => void;
+  } = {},
 ): CrossLingualResult {
   const ties = checkTies(opts.ties);
   const sources = [...(input.sources ?? input.vectors.keys())];
@@ -341,6 +345,11 @@ export function crossLingualRecognition(
       const sp = projectRows(pairs.pos, pairs.dim, V, opts.backend);
       const sn = projectRows(pairs.neg, pairs.dim, V, opts.backend);
       for (let s = 0; s < k; s++) {
+        if (opts.onMargins) {
+          const m = new Float64Array(n);
+          for (let i = 0; i < n; i++) m[i] = sp[i * k + s] - sn[i * k + s];
+          opts.onMargins(sources[s], t, l, m);
+        }
         const c = correctness(sp, sn, k, s, n, ties);
         acc[sources[s]][t][l] = fraction(c);
         if (wantCi) bits[s][ti][l] = c;

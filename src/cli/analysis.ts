@@ -202,6 +202,23 @@ export async function transferCommand(argv: string[]): Promise<void> {
   const t = res.transfer;
   process.stdout.write(formatMatrix("transfer T(src→tgt) = acc(src vector on tgt) − acc(tgt vector on tgt), best layer per cell, mean over concepts (rows: source)", t.langs, t.T.values));
   process.stdout.write(`\ntransfer rate (share of other sources with T ≥ 0): ${t.langs.map((l) => `${l} ${t.rate.perTarget[l].toFixed(0)}%`).join(", ")}; mean ${t.rate.mean.toFixed(1)}%\n`);
+  const h = t.heldOut;
+  if (!h) {
+    process.stdout.write("(no validation pairs: the held-out transfer with intervals needs a validation split)\n");
+    return;
+  }
+  const pct = Math.round(h.level * 100);
+  process.stdout.write(
+    `\nheld-out transfer T (layer of each cell chosen on the target's validation pairs, scored on its test pairs), with ${pct}% cluster-bootstrap intervals (rows: source)\n` +
+      formatTable(
+        ["", ...h.langs],
+        h.T.values.map((row, s) => [h.langs[s], ...row.map((v, c) => (s === c ? "0" : `${v.toFixed(3)} [${h.Tci.lo[s][c].toFixed(3)}, ${h.Tci.hi[s][c].toFixed(3)}]`))]),
+      ),
+  );
+  process.stdout.write(
+    `held-out transfer rate: ${h.langs.map((l) => `${l} ${h.rate.perTarget[l].toFixed(0)}%`).join(", ")}; mean ${h.rate.mean.toFixed(1)}% [${h.rate.meanCi.lo.toFixed(1)}, ${h.rate.meanCi.hi.toFixed(1)}]\n` +
+      "  (test-picked T above is optimistic; at ceiling T = 0 counts as transfer in both, read it with the interval)\n",
+  );
 }
 
 export async function correlateCommand(argv: string[]): Promise<void> {

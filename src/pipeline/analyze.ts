@@ -3,8 +3,8 @@
 // transfer and the correlation with linguistic similarity.
 import {
   aggregateSimilarity,
+  heldOutTransfer,
   correlationTable,
-  crossLingualRecognition,
   hasLang2vec,
   layerSimilarities,
   layerwiseSimilarity,
@@ -32,7 +32,8 @@ import type { Split } from "../data/types.js";
 import { extractRandom, randomCellSeed, randomUnitVector, type ExtractMethod, type PairMatrices, type RandomVariant } from "../extract/index.js";
 import type { Progress } from "../progress/progress.js";
 import { inspectActivations, readVectors, type Provenance, type VectorFile } from "../store/index.js";
-import { collectPairs, layerGroups } from "./matrices.js";
+import { collectPairs, layerGroups, type AlignedPairs } from "./matrices.js";
+import { TransferCollector, type GroupMap } from "./transfer-outcomes.js";
 
 export interface AnalyzeOptions {
   activations: string;
@@ -147,7 +148,7 @@ export function correlationResults(
 }
 
 /** concept → pair id → source-item group. */
-export type PairGroups = Readonly<Record<string, Readonly<Record<string, string>>>>;
+export type PairGroups = GroupMap;
 
 /** The groups capture recorded in an activation file's provenance (`extra.groups`), if any. */
 export function groupsFromProvenance(p: Provenance): PairGroups | undefined {
@@ -204,6 +205,7 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResults> {
     (m.get(key) ?? m.set(key, []).get(key)!).push(v);
   };
   const cross = new Map<string, CrossLingualResult>();
+  const transfer = new TransferCollector(layers, ties);
   const info = await inspectActivations(opts.activations);
   const groups = opts.groups ?? groupsFromProvenance(info.provenance);
   const groupLayers = layerGroups(layers, info.rows / Math.max(1, layers.length), info.nEmbd, opts.memoryBudget ?? 2 ** 30);
@@ -243,12 +245,15 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResults> {
         }
       }
       if (opts.crossLingual !== false && byLang) {
-        const test = new Map<string, Map<string, PairMatrices>>();
+        const test = new Map<string, Map<string, AlignedPairs>>();
+        const val = new Map<string, Map<string, AlignedPairs>>();
         for (const [lang, bySplit] of byLang) {
           const t = bySplit.get("test");
           if (t && vectors.has(lang)) test.set(lang, t);
+          const v = bySplit.get("val");
+          if (v && vectors.has(lang)) val.set(lang, v);
         }
-        const part = crossLingualRecognition({ layers: group, vectors, test }, { ties });
+        const part = transfer.add(concept, group, vectors, test, val);
         const prev = cross.get(concept);
         if (!prev) cross.set(concept, part);
         else {
@@ -319,7 +324,12 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResults> {
   if (cross.size > 0) {
     results.crossLingual = Object.fromEntries(cross);
     const complete = [...cross.values()].filter((r) => r.sources.length === langs.length && r.targets.length === langs.length);
-    if (complete.length) results.transfer = transferAnalysis(complete, { langs });
+    if (complete.length) {
+      results.transfer = transferAnalysis(complete, { langs });
+      const outcomes = transfer.outcomes(langs, groups);
+      // Its intervals are the point: with the bootstrap off it is left out.
+      if (outcomes.length && opts.bootstrap !== false) results.transfer.heldOut = heldOutTransfer(outcomes, { ties, ...opts.bootstrap });
+    }
   }
   const correlation = correlationResults(
     fullConcepts.map((c) => similarity.perConcept[c]),
