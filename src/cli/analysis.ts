@@ -130,7 +130,7 @@ export async function recognizeCommand(argv: string[]): Promise<void> {
   for (const [concept, byLang] of Object.entries(res.recognition)) {
     for (const [lang, s] of Object.entries(byLang)) {
       const h = s.heldOut;
-      rows.push([concept, lang, s.nTest, h ? `${h.layer}${h.tiedOnValidation > 1 ? ` (tie of ${h.tiedOnValidation})` : ""}` : "—", h?.nVal ?? 0, h?.accuracy ?? NaN, ci(h?.ci), s.oracle.layer, s.oracle.accuracy, ci(s.oracle.selectionCi)]);
+      rows.push([concept, lang, String(s.nTest), h ? `${h.layer}${h.tiedOnValidation > 1 ? ` (tie of ${h.tiedOnValidation})` : ""}` : "—", String(h?.nVal ?? 0), h?.accuracy ?? NaN, ci(h?.ci), s.oracle.layer, s.oracle.accuracy, ci(s.oracle.selectionCi)]);
     }
   }
   const first = Object.values(Object.values(res.recognition)[0] ?? {})[0];
@@ -146,7 +146,7 @@ export async function recognizeCommand(argv: string[]): Promise<void> {
     for (const [concept, byLang] of Object.entries(res.recognition)) {
       for (const [lang, s] of Object.entries(byLang)) {
         const x = s.baseline;
-        if (x) b.push([concept, lang, x.variant, x.replicates, x.noSelection.mean, x.noSelection.sd, `${x.noSelection.min.toFixed(3)} – ${x.noSelection.max.toFixed(3)}`, x.heldOut?.mean ?? NaN, x.oracle.mean]);
+        if (x) b.push([concept, lang, x.variant, String(x.replicates), x.noSelection.mean, x.noSelection.sd, `${x.noSelection.min.toFixed(3)} – ${x.noSelection.max.toFixed(3)}`, x.heldOut?.mean ?? NaN, x.oracle.mean]);
       }
     }
     process.stdout.write(
@@ -208,16 +208,23 @@ export async function transferCommand(argv: string[]): Promise<void> {
     return;
   }
   const pct = Math.round(h.level * 100);
+  const atCeiling = (s: number, c: number): boolean => h.M.values[s][c] === 1 && h.M.values[c][c] === 1;
   process.stdout.write(
     `\nheld-out transfer T (layer of each cell chosen on the target's validation pairs, scored on its test pairs), with ${pct}% cluster-bootstrap intervals (rows: source)\n` +
       formatTable(
         ["", ...h.langs],
-        h.T.values.map((row, s) => [h.langs[s], ...row.map((v, c) => (s === c ? "0" : `${v.toFixed(3)} [${h.Tci.lo[s][c].toFixed(3)}, ${h.Tci.hi[s][c].toFixed(3)}]`))]),
+        h.T.values.map((row, s) => [
+          h.langs[s],
+          ...row.map((v, c) => (s === c ? "0" : `${v.toFixed(3)} [${h.Tci.lo[s][c].toFixed(3)}, ${h.Tci.hi[s][c].toFixed(3)}]${atCeiling(s, c) ? "*" : ""}`)),
+        ]),
       ),
   );
+  if (h.langs.some((_, s) => h.langs.some((__, c) => s !== c && atCeiling(s, c)))) {
+    process.stdout.write("* at ceiling: both vectors got every test pair right, so the resamples cannot vary and the interval says nothing\n");
+  }
   process.stdout.write(
     `held-out transfer rate: ${h.langs.map((l) => `${l} ${h.rate.perTarget[l].toFixed(0)}%`).join(", ")}; mean ${h.rate.mean.toFixed(1)}% [${h.rate.meanCi.lo.toFixed(1)}, ${h.rate.meanCi.hi.toFixed(1)}]\n` +
-      "  (test-picked T above is optimistic; at ceiling T = 0 counts as transfer in both, read it with the interval)\n",
+      "  (the test-picked T above is optimistic; T = 0 counts as transfer in both, as in the paper)\n",
   );
 }
 
