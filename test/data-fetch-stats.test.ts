@@ -49,7 +49,7 @@ afterAll(async () => {
 
 describe("data fetch", () => {
   test("the registry pins every adapter's files with a commit and a sha256", () => {
-    for (const name of ["ethics-deontology", "stereoset", "truthfulqa-multi", "m-truthfulqa", "rtp-lx", "multijail", "xsafety"]) {
+    for (const name of ["ethics-deontology", "stereoset", "truthfulqa-multi", "m-truthfulqa", "rtp-lx", "multijail", "xsafety", "harm-requests"]) {
       const files = datasetFiles(name);
       expect(files.length).toBeGreaterThan(0);
       for (const f of files) {
@@ -115,7 +115,8 @@ describe("data stats and list", () => {
     const r = await runCli(["data", "list", "--json"]);
     const names = (JSON.parse(r.stdout) as Array<{ name: string }>).map((a) => a.name);
     expect(names).toContain("rtp-lx");
-    expect(names.length).toBe(15);
+    expect(names.length).toBe(16);
+    expect(names).toContain("harm-requests");
     const bad = await runCli(["data", "frob"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/unknown subcommand 'frob'/);

@@ -10,6 +10,8 @@ import {
   lanczosTop,
   pcaPairSigns,
   projectRows,
+  randomCellSeed,
+  randomUnitVector,
   shuffledPairLabels,
   signFromPairs,
   simdAvailable,
@@ -264,24 +266,47 @@ describe("random baseline", () => {
   const u = unitVector(d, rng);
   const train = plantedPairs(300, u, 3, rng);
   const test = plantedPairs(400, u, 3, rng);
+  const cell = { model: "sha", concept: "morality", lang: "en", layer: "3" };
 
-  it("gives chance recognition where mean_diff recognises the planted concept", () => {
+  it("gaussian (default): a seeded unit vector with sign +1 that never looks at the data", () => {
+    const r = extractRandom(train, { seed: "s" });
+    expect(r.method).toBe("random");
+    expect(r.sign).toBe(1);
+    expect(Math.hypot(...r.unit)).toBeCloseTo(1, 6);
+    // Same draw for other data of the same width: the labels (and so the concept) cannot enter it.
+    const other = plantedPairs(10, unitVector(d, rng), 50, rng);
+    expect(Array.from(extractRandom(other, { seed: "s" }).unit)).toEqual(Array.from(r.unit));
+    expect(Array.from(randomUnitVector(d, "s", 0))).toEqual(Array.from(r.unit));
+    expect(cos(extractRandom(train, { seed: "s", replicate: 1 }).unit, r.unit)).not.toBeCloseTo(1, 3);
     expect(recognitionAccuracy(test, extractMeanDiff(train).unit)).toBeGreaterThanOrEqual(0.95);
-    // The coin-flip shuffle leaks ±1/√n of the concept per seed, symmetrically: average over seeds.
+    // Chance on average over draws; a draw's |cos| with the concept is O(1/√d).
     let sum = 0;
-    const seeds = 24;
-    for (let s = 0; s < seeds; s++) sum += recognitionAccuracy(test, extractRandom(train, { seed: s }).unit);
-    expect(Math.abs(sum / seeds - 0.5)).toBeLessThan(0.06);
-    for (const variant of ["gaussian"] as const) {
-      let g = 0;
-      for (let s = 0; s < seeds; s++) g += recognitionAccuracy(test, extractRandom(train, { seed: s, variant }).unit);
-      expect(Math.abs(g / seeds - 0.5)).toBeLessThan(0.06);
+    let cosSq = 0;
+    const draws = 40;
+    for (let s = 0; s < draws; s++) {
+      const v = extractRandom(train, { seed: randomCellSeed(1, { ...cell, layer: String(s) }) }).unit;
+      sum += recognitionAccuracy(test, v);
+      cosSq += cos(v, u) ** 2;
     }
+    expect(Math.abs(sum / draws - 0.5)).toBeLessThan(0.06);
+    // E[cos²] = 1/d for a uniform direction; 40 draws: within a factor 2.
+    expect(cosSq / draws).toBeGreaterThan(0.5 / d);
+    expect(cosSq / draws).toBeLessThan(2 / d);
   });
 
-  it("shuffle = mean_diff on coin-flipped labels; balanced swaps exactly half", () => {
+  it("the cell seed separates every field of the cell", () => {
+    const base = randomCellSeed(1, cell);
+    const seeds = new Set([base, randomCellSeed(2, cell), ...(["model", "concept", "lang", "layer"] as const).map((k) => randomCellSeed(1, { ...cell, [k]: `${cell[k]}x` }))]);
+    expect(seeds.size).toBe(6);
+    expect(randomCellSeed(1, cell)).toBe(base);
+  });
+
+  it("shuffle: mean_diff after swapping exactly ⌊n/2⌋ pairs, so a constant concept shift cancels", () => {
     const swapped = shuffledPairLabels(300, 9);
-    const r = extractRandom(train, { seed: 9 });
+    expect(swapped.reduce((a, x) => a + x, 0)).toBe(150);
+    expect(shuffledPairLabels(301, 9).reduce((a, x) => a + x, 0)).toBe(150);
+    expect(Array.from(shuffledPairLabels(300, 9, 1))).not.toEqual(Array.from(swapped));
+    const r = extractRandom(train, { seed: 9, variant: "shuffle" });
     const n = 300;
     const ref = new Float64Array(d);
     for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) {
@@ -289,9 +314,11 @@ describe("random baseline", () => {
       ref[j] += swapped[i] ? -diff : diff;
     }
     for (let j = 0; j < d; j++) expect(r.raw[j]).toBeCloseTo(ref[j] / n, 5);
-    const b = shuffledPairLabels(301, 9, true);
-    expect(b.reduce((a, x) => a + x, 0)).toBe(150);
+    // The planted shift (α = 3, far above the noise per pair) cancels exactly: what is left is noise, whose
+    // cosine with u is O(1/√d). An unbalanced coin would leave (Σ s_i / n)·α·u, typically |cos| ≈ 0.3 here.
+    for (let s = 0; s < 10; s++) expect(Math.abs(cos(extractRandom(train, { seed: s, variant: "shuffle" }).unit, u))).toBeLessThan(4 / Math.sqrt(d));
     expect(() => extractRandom(train, { variant: "bogus" as "gaussian" })).toThrow(/unknown variant/);
+    expect(() => extractRandom(train, { replicate: -1 })).toThrow(/replicate/);
   });
 });
 

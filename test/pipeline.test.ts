@@ -3,9 +3,8 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { readVectors } from "../src/store/index.js";
-import { extract } from "../src/extract/index.js";
-import { recognitionAccuracy } from "../src/analysis/index.js";
-import { collectPairs } from "../src/pipeline/matrices.js";
+import { writePairsJsonl } from "../src/data/jsonl.js";
+import { Rng } from "../src/gguf/rng.js";
 import { runCli } from "./helpers/cli.js";
 import { hasVocabs, tempDir } from "./helpers/fixtures.js";
 import { buildWorld, cosine, type World } from "./helpers/planted-world.js";
@@ -28,7 +27,14 @@ describe.skipIf(!hasVocabs)("concept pipeline on a planted model", () => {
 
   beforeAll(async () => {
     world = await buildWorld({ dir: tmp.dir, concepts: ANGLES });
-    await cli(["capture", "--model", world.modelPath, "--data", world.pairsPath, "--template", "raw", "--out", acts, "--val", "0.2", "--json"]);
+    // A concept with no signal: the morality/en texts with pos and neg swapped by a fair coin per item.
+    const coin = new Rng("no-concept");
+    const noise = world.pairs
+      .filter((p) => p.concept === "morality" && p.lang === "en")
+      .map((p) => (coin.uniform() < 0.5 ? { ...p, concept: "noise" } : { ...p, concept: "noise", pos: p.neg, neg: p.pos }));
+    const data = join(tmp.dir, "pairs-with-noise.jsonl");
+    await writePairsJsonl(data, [...world.pairs, ...noise]);
+    await cli(["capture", "--model", world.modelPath, "--data", data, "--template", "raw", "--out", acts, "--val", "0.2", "--json"]);
     await cli(["extract", "--activations", acts, "--method", "mean_diff,pca,random", "--out", vecs, "--json"]);
   }, 300_000);
 
@@ -36,14 +42,14 @@ describe.skipIf(!hasVocabs)("concept pipeline on a planted model", () => {
     const vf = await readVectors(vecs);
     const layers = new Set(vf.rows.map((r) => r.layer));
     expect([...layers]).toEqual(["1", "2", "3", "4"]);
-    for (const r of vf.rows.filter((x) => x.method !== "random")) {
+    for (const r of vf.rows.filter((x) => x.method !== "random" && x.concept !== "noise")) {
       const planted = world.directions.get(r.concept)!.get(r.lang)!;
       expect(cosine(r.unit, planted), `${r.method} ${r.concept}/${r.lang} layer ${r.layer}`).toBeGreaterThanOrEqual(0.99);
       expect(r.sign).toBe(1);
     }
   });
 
-  test("recognition ≥ 0.95 with the extracted vectors; the random baseline is at chance", async () => {
+  test("recognition ≥ 0.95 with the extracted vectors; with no concept the held-out interval covers 0.5", async () => {
     const out = (await cli(["recognize", "--activations", acts, "--vectors", vecs, "--method", "mean_diff", "--json"])) as {
       recognition: Record<string, Record<string, { accuracy: number[]; oracle: { accuracy: number }; heldOut?: { accuracy: number }; nTest: number }>>;
     };
@@ -55,14 +61,41 @@ describe.skipIf(!hasVocabs)("concept pipeline on a planted model", () => {
         expect(s.heldOut!.accuracy).toBeGreaterThanOrEqual(0.95);
       }
     }
-    // The paper's random baseline (labels shuffled within pairs) over many seeds: mean accuracy ≈ 0.5.
-    const tree = await collectPairs(acts, { layers: ["2"], splits: ["train", "test"] });
-    const train = tree.get("morality")!.get("en")!.get("train")!.get("2")!;
-    const testPairs = tree.get("morality")!.get("en")!.get("test")!.get("2")!;
-    const accs = Array.from({ length: 40 }, (_, s) => recognitionAccuracy(testPairs, extract("random", train, { seed: s + 1 }).unit));
-    const mean = accs.reduce((a, b) => a + b, 0) / accs.length;
-    const sd = Math.sqrt(accs.reduce((a, b) => a + (b - mean) ** 2, 0) / (accs.length - 1));
-    expect(Math.abs(mean - 0.5)).toBeLessThanOrEqual(2 * (sd / Math.sqrt(accs.length)) + 0.02);
+    // No concept: the held-out interval covers chance.
+    const noise = out.recognition.noise.en as unknown as { heldOut: { accuracy: number; ci: { lo: number; hi: number } } };
+    expect(noise.heldOut.ci.lo).toBeLessThanOrEqual(0.5);
+    expect(noise.heldOut.ci.hi).toBeGreaterThanOrEqual(0.5);
+  });
+
+  test("random baseline: chance-level per cell over draws, similarity unrelated to the planted geometry", async () => {
+    const out = (await cli(["recognize", "--activations", acts, "--vectors", vecs, "--method", "random", "--concepts", "morality,fairness", "--json"])) as {
+      recognition: Record<string, Record<string, { baseline: { replicates: number; noSelection: { mean: number; sd: number }; heldOut: { mean: number } } }>>;
+    };
+    for (const c of Object.keys(ANGLES)) {
+      for (const l of LANGS) {
+        const b = out.recognition[c][l].baseline;
+        expect(b.replicates).toBe(10);
+        expect(b.noSelection.mean, `${c}/${l}`).toBeGreaterThanOrEqual(0.2);
+        expect(b.noSelection.mean, `${c}/${l}`).toBeLessThanOrEqual(0.8);
+        expect(b.noSelection.sd).toBeGreaterThan(0); // draws differ
+        // The validation choice applied to random draws is optimistic on a strong concept (measured 0.95 for
+        // morality/en): selection, not the direction, carries the information.
+        expect(b.heldOut.mean).toBeGreaterThanOrEqual(b.noSelection.mean);
+      }
+    }
+    // Independent draws per cell: |cos| is O(1/√64) at every layer, where the planted vectors have 0.5 … 1.
+    // (The former shared-seed label flips reproduced the planted geometry: 0.93 where the truth is 0.998.)
+    const sim = (await cli(["similarity", "--vectors", vecs, "--method", "random", "--concepts", "morality,fairness", "--json"])) as {
+      perConcept: Record<string, { langs: string[]; cos: number[][][] }>;
+    };
+    for (const pc of Object.values(sim.perConcept)) {
+      for (const [i, a] of pc.langs.entries()) for (const [j, b] of pc.langs.entries()) {
+        if (i !== j) for (const v of pc.cos[i][j]) expect(Math.abs(v), `${a}-${b}`).toBeLessThan(0.6);
+      }
+    }
+    const vf = await readVectors(vecs);
+    const en = vf.rows.find((r) => r.method === "random" && r.concept === "morality" && r.lang === "en" && r.layer === "2")!;
+    expect(Math.abs(cosine(en.unit, world.directions.get("morality")!.get("en")!))).toBeLessThan(0.6);
   });
 
   test("cross-lingual similarity reproduces the planted angles within 0.02", async () => {
@@ -84,9 +117,23 @@ describe.skipIf(!hasVocabs)("concept pipeline on a planted model", () => {
   });
 
   test("transfer between languages planted on the same direction is ≈ 0; correlation runs on lang2vec", async () => {
-    const out = (await cli(["transfer", "--activations", acts, "--vectors", vecs, "--method", "mean_diff", "--bootstrap", "0", "--json"])) as {
-      transfer: { langs: string[]; T: { langs: string[]; values: number[][] }; M: { values: number[][] } };
+    const out = (await cli(["transfer", "--activations", acts, "--vectors", vecs, "--method", "mean_diff", "--bootstrap", "200", "--json"])) as {
+      transfer: {
+        langs: string[];
+        T: { langs: string[]; values: number[][] };
+        M: { values: number[][] };
+        heldOut: { langs: string[]; T: { values: number[][] }; Tci: { lo: number[][]; hi: number[][] }; rate: { mean: number; meanCi: { lo: number; hi: number } } };
+      };
     };
+    // Held-out variant: languages planted on one direction transfer fully, inside the interval.
+    const h = out.transfer.heldOut;
+    const hi = (a: string): number => h.langs.indexOf(a);
+    expect(Math.abs(h.T.values[hi("en")][hi("es")])).toBeLessThanOrEqual(0.02);
+    for (const [a, b] of [["en", "es"], ["fr", "en"]]) {
+      expect(h.Tci.lo[hi(a)][hi(b)]).toBeLessThanOrEqual(h.T.values[hi(a)][hi(b)] + 1e-12);
+      expect(h.Tci.hi[hi(a)][hi(b)]).toBeGreaterThanOrEqual(h.T.values[hi(a)][hi(b)] - 1e-12);
+    }
+    expect(h.rate.meanCi.lo).toBeLessThanOrEqual(h.rate.mean);
     const T = out.transfer.T;
     const at = (a: string, b: string) => T.values[T.langs.indexOf(a)][T.langs.indexOf(b)];
     // en and es share the morality direction and fairness differs by 25°: both recognise each other's pairs fully.

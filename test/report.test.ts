@@ -82,6 +82,9 @@ describe("report", () => {
     expect(page).toContain("<code>{input}</code>"); // template text
     expect(page).toMatch(/by item, seed 1: train 100, val 10, test 40/);
     expect(page).toMatch(/vega-lite/);
+    // The held-out number is the headline; the test-picked one is labelled optimistic with its selection-aware interval.
+    expect(page).toMatch(/<th>held-out accuracy<\/th><th>95% interval<\/th><th>test-picked layer<\/th><th>accuracy \(optimistic\)<\/th><th>selection-aware 95% interval<\/th>/);
+    expect(page).toMatch(/Recognition accuracy \(held-out layer, 95% interval\)/);
   });
 
   test("NaN (null after JSON) values, a model without transfer/correlation and no control still render", async () => {

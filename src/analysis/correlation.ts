@@ -13,6 +13,7 @@
 
 import { linguisticSimilarity, PAPER_LINGUISTIC_TYPES, type Lang2vecType } from "./lang2vec.js";
 import type { LangMatrix } from "./similarity.js";
+import { Rng, type RngSeed } from "../gguf/rng.js";
 import { pearson } from "./stats.js";
 
 /** Similarity source: (type, a, b) → similarity; default the shipped lang2vec tables (1 − distance). */
@@ -118,8 +119,77 @@ export function splitCorrelation(sim: LangMatrix, type: Lang2vecType, highResour
   return { high: rh, low: rl, mean: (rh + rl) / 2, nHigh: hx.length, nLow: lx.length };
 }
 
+/** Mantel permutation test of the direct correlation. */
+export interface MantelResult {
+  r: number;
+  /** Two-sided: share of language permutations with |r| ≥ |r observed|. */
+  p: number;
+  permutations: number;
+  /** All n! permutations enumerated (else Monte Carlo, p = (1 + hits) / (1 + permutations)). */
+  exact: boolean;
+}
+
+/**
+ * Mantel test: the consistency matrix's languages are permuted (rows and columns together) against the fixed
+ * linguistic similarities, and r is recomputed. Language pairs share languages, so the n(n−1) points are not
+ * independent and Pearson's own p-value is too small; permuting whole languages keeps that dependence.
+ * Enumerates all n! permutations when there are at most `permutations` of them.
+ */
+export function mantelTest(sim: LangMatrix, type: Lang2vecType, opts: CorrelationOptions & { permutations?: number; seed?: RngSeed } = {}): MantelResult {
+  const base = offDiagonalPairs(sim, type, opts);
+  const n = sim.langs.length;
+  const P = opts.permutations ?? 9999;
+  if (!Number.isInteger(P) || P < 1) throw new Error(`mantel: permutations must be a positive integer, got ${P}`);
+  const r = pearson(base.consistency, base.linguistic);
+  if (!Number.isFinite(r)) return { r, p: NaN, permutations: 0, exact: false };
+  const x = new Float64Array(base.consistency.length);
+  const rAt = (perm: readonly number[]): number => {
+    let k = 0;
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (i !== j) x[k++] = sim.values[perm[i]][perm[j]];
+    return pearson(x, base.linguistic);
+  };
+  // Tolerance: identical permuted values may differ in the last bits of r through summation order.
+  const atLeast = (v: number): boolean => Math.abs(v) >= Math.abs(r) - 1e-12;
+  let nFact = 1;
+  for (let i = 2; i <= n && nFact <= P; i++) nFact *= i;
+  if (nFact <= P) {
+    let hits = 0;
+    let total = 0;
+    const perm = Array.from({ length: n }, (_, i) => i);
+    const heap = (k: number): void => {
+      if (k === 1) {
+        total++;
+        if (atLeast(rAt(perm))) hits++;
+        return;
+      }
+      // Heap's algorithm: every permutation exactly once.
+      heap(k - 1);
+      for (let i = 0; i < k - 1; i++) {
+        const j = k % 2 === 0 ? i : 0;
+        [perm[j], perm[k - 1]] = [perm[k - 1], perm[j]];
+        heap(k - 1);
+      }
+    };
+    heap(n);
+    return { r, p: hits / total, permutations: total, exact: true };
+  }
+  const rng = new Rng(opts.seed ?? 0, "mantel", type);
+  const perm = Array.from({ length: n }, (_, i) => i);
+  let hits = 0;
+  for (let b = 0; b < P; b++) {
+    for (let i = n - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [perm[i], perm[j]] = [perm[j], perm[i]];
+    }
+    if (atLeast(rAt(perm))) hits++;
+  }
+  return { r, p: (1 + hits) / (1 + P), permutations: P, exact: false };
+}
+
 export interface CorrelationRow {
   direct: number;
+  /** Permutation p-value of `direct` (language-level Mantel test). */
+  mantel?: MantelResult;
   split: SplitCorrelation;
   /** The released script's misaligned Direct value (defect reproduction). */
   directReleasedCode: number;
@@ -129,12 +199,13 @@ export interface CorrelationRow {
 export function correlationTable(
   sim: LangMatrix,
   highResource: readonly string[],
-  opts: CorrelationOptions & { types?: readonly Lang2vecType[] } = {},
+  opts: CorrelationOptions & { types?: readonly Lang2vecType[]; mantel?: { permutations?: number; seed?: RngSeed } | false } = {},
 ): Record<string, CorrelationRow> {
   const out: Record<string, CorrelationRow> = {};
   for (const t of opts.types ?? PAPER_LINGUISTIC_TYPES) {
     out[t] = {
       direct: directCorrelation(sim, t, opts),
+      ...(opts.mantel === false ? {} : { mantel: mantelTest(sim, t, { ...opts, ...(opts.mantel ?? {}) }) }),
       split: splitCorrelation(sim, t, highResource, opts),
       directReleasedCode: directReleasedCode(sim, t, opts),
     };

@@ -1,12 +1,47 @@
 /** Cross-lingual concept analysis: recognition, consistency, transfer and linguistic correlation. */
 
-export { bootstrapAccuracies, mean, pearson, percentile, type AccuracyBootstrap, type BootstrapOptions, type Interval } from "./stats.js";
 export {
+  bootstrapAccuracies,
+  forEachClusterResample,
+  mean,
+  pearson,
+  percentile,
+  percentileInterval,
+  type AccuracyBootstrap,
+  type BootstrapOptions,
+  type Clusters,
+  type Interval,
+} from "./stats.js";
+export {
+  accuracyInterval,
+  betaQuantile,
+  betaRegularized,
+  clopperPearsonInterval,
+  clusterIndex,
+  effectiveSize,
+  normalQuantile,
+  proportionInterval,
+  PROPORTION_METHODS,
+  wilsonInterval,
+  type AccuracyInterval,
+  type ProportionMethod,
+  type ProportionOptions,
+} from "./intervals.js";
+export {
+  bitsFromMargins,
   crossLingualRecognition,
   pairCorrectness,
+  pairMargins,
   recognitionAccuracy,
   recognitionCurve,
+  recognitionStats,
+  standardizedMargin,
   type BestLayer,
+  type HeldOutLayer,
+  type LayerOutcomes,
+  type OracleLayer,
+  type RecognitionStats,
+  type RecognitionStatsOptions,
   type CrossLingualInput,
   type CrossLingualResult,
   type RecognitionCurve,
@@ -15,17 +50,19 @@ export {
   type RecognitionOptions,
   type TieRule,
 } from "./recognition.js";
-export { aggregateSimilarity, cosine, layerSimilarities, layerwiseSimilarity, type LangMatrix, type LayerSimilarity, type LayerwiseCurve } from "./similarity.js";
-export { bestLayerAccuracyMatrix, transferAnalysis, type TransferResult } from "./transfer.js";
+export { aggregateSimilarity, cosine, layerDepth, layerSimilarities, layerwiseSimilarity, type LangMatrix, type LayerSimilarity, type LayerwiseCurve } from "./similarity.js";
+export { bestLayerAccuracyMatrix, heldOutTransfer, transferAnalysis, type HeldOutTransfer, type TransferOutcomes, type TransferResult } from "./transfer.js";
 export {
   correlationTable,
   directCorrelation,
   directReleasedCode,
+  mantelTest,
   offDiagonalPairs,
   splitCorrelation,
   type CorrelationOptions,
   type CorrelationRow,
   type LinguisticSimilarityFn,
+  type MantelResult,
   type SplitCorrelation,
 } from "./correlation.js";
 export {
@@ -40,4 +77,12 @@ export {
   type Lang2vecLang,
   type Lang2vecType,
 } from "./lang2vec.js";
-export { MODEL_PRESETS, presetForModel, SHARED_LANGUAGES, type ModelFamily, type ModelFamilyPreset } from "./presets.js";
+export {
+  correlationSetting,
+  MODEL_PRESETS,
+  presetForModel,
+  SHARED_LANGUAGES,
+  type CorrelationSetting,
+  type ModelFamily,
+  type ModelFamilyPreset,
+} from "./presets.js";

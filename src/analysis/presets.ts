@@ -68,3 +68,27 @@ export function presetForModel(model: string): ModelFamilyPreset | undefined {
   if (m.includes("bloom")) return MODEL_PRESETS.bloomz;
   return undefined;
 }
+
+/** The languages and high-resource set one correlation uses, and what the preset dropped. */
+export interface CorrelationSetting {
+  /** In the authors' order when a preset applies (the released Direct value depends on it). */
+  langs: string[];
+  highResource: string[];
+  /** Languages present but left out by the preset. */
+  excluded: string[];
+  family?: ModelFamily;
+}
+
+/**
+ * Applies a family preset in full: drops the family's excluded languages, orders the rest as the authors did
+ * and takes its high-resource set (an explicit `highResource` wins). Without a preset the languages keep
+ * their order and the high-resource set is only what was given: no language is promoted by position.
+ */
+export function correlationSetting(langs: readonly string[], opts: { family?: ModelFamily; highResource?: readonly string[] } = {}): CorrelationSetting {
+  const preset = opts.family ? MODEL_PRESETS[opts.family] : undefined;
+  if (opts.family && !preset) throw new Error(`unknown model family '${opts.family}' (have: ${Object.keys(MODEL_PRESETS).join(", ")})`);
+  const kept = preset ? preset.languages.filter((l) => langs.includes(l)) : [...langs];
+  const excluded = langs.filter((l) => !kept.includes(l));
+  const high = (opts.highResource ?? preset?.highResource ?? []).filter((l) => kept.includes(l));
+  return { langs: kept, highResource: high, excluded, ...(preset ? { family: preset.family } : {}) };
+}

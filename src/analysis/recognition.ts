@@ -15,6 +15,7 @@
 import { projectRows } from "../extract/project.js";
 import type { KernelBackend } from "../extract/kernels.js";
 import { pairCount, type PairMatrices } from "../extract/types.js";
+import { accuracyInterval, clusterIndex, type ProportionMethod, type ProportionOptions } from "./intervals.js";
 import { bootstrapAccuracies, type BootstrapOptions, type Interval } from "./stats.js";
 
 export type TieRule = "correct" | "incorrect";
@@ -25,9 +26,19 @@ export interface RecognitionOptions {
   backend?: KernelBackend;
 }
 
-export interface RecognitionCurveOptions extends RecognitionOptions {
-  /** Percentile bootstrap over test pairs (default B = 1000, seed 0, 95%); false disables. */
+export interface RecognitionCurveOptions extends RecognitionOptions, RecognitionStatsOptions {}
+
+/** How the intervals of a recognition summary are computed. */
+export interface RecognitionStatsOptions {
+  /** Proportion interval per layer and for the held-out number (default Wilson, 95%). */
+  interval?: ProportionOptions;
+  /**
+   * Cluster bootstrap (over `testGroups`) of the test-picked maximum, `oracle.maxCi` (default B = 1000, seed 0,
+   * level = interval level); false skips it.
+   */
   bootstrap?: BootstrapOptions | false;
+  /** Source-item group of every test pair (row order of the test pairs); pairs of a group are one cluster. */
+  testGroups?: readonly string[];
 }
 
 function correctness(sp: Float64Array, sn: Float64Array, k: number, s: number, n: number, ties: TieRule): Uint8Array {
@@ -50,6 +61,41 @@ export function pairCorrectness(pairs: PairMatrices, direction: ArrayLike<number
   const sp = projectRows(pairs.pos, pairs.dim, [direction], opts.backend);
   const sn = projectRows(pairs.neg, pairs.dim, [direction], opts.backend);
   return correctness(sp, sn, 1, 0, n, ties);
+}
+
+/** Per-pair margins score(pos) − score(neg) of `direction`. */
+export function pairMargins(pairs: PairMatrices, direction: ArrayLike<number>, backend?: KernelBackend): Float64Array {
+  const n = pairCount(pairs);
+  const sp = projectRows(pairs.pos, pairs.dim, [direction], backend);
+  const sn = projectRows(pairs.neg, pairs.dim, [direction], backend);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = sp[i] - sn[i];
+  return out;
+}
+
+/**
+ * Standardised mean margin mean(m)/sd(m): scale-free (residual norms grow with depth, so raw margins are not
+ * comparable across layers); ±Infinity when every margin is equal and non-zero.
+ */
+export function standardizedMargin(m: Float64Array): number {
+  const n = m.length;
+  if (n === 0) return NaN;
+  let mu = 0;
+  for (let i = 0; i < n; i++) mu += m[i];
+  mu /= n;
+  let ss = 0;
+  for (let i = 0; i < n; i++) ss += (m[i] - mu) ** 2;
+  const sd = n > 1 ? Math.sqrt(ss / (n - 1)) : 0;
+  if (sd > 0) return mu / sd;
+  return mu > 0 ? Infinity : mu < 0 ? -Infinity : 0;
+}
+
+/** Recognition bits from margins, by the tie rule. */
+export function bitsFromMargins(m: Float64Array, ties: TieRule = "correct"): Uint8Array {
+  const out = new Uint8Array(m.length);
+  if (checkTies(ties) === "correct") for (let i = 0; i < m.length; i++) out[i] = m[i] >= 0 ? 1 : 0;
+  else for (let i = 0; i < m.length; i++) out[i] = m[i] > 0 ? 1 : 0;
+  return out;
 }
 
 /** Fraction of pairs recognised (NaN for zero pairs). */
@@ -85,24 +131,114 @@ export interface BestLayer {
   layer: string;
   index: number;
   accuracy: number;
-  /** Percentile CI of this layer's test accuracy (the layer held fixed). */
+  /** Interval of this layer's test accuracy with the layer held fixed (not selection-aware). */
   ci?: Interval;
 }
 
-export interface RecognitionCurve {
-  layers: string[];
+/**
+ * The paper's number: the best layer picked on the test set itself. Optimistic: on data with no concept the
+ * max of L noisy accuracies sits above chance; only `selectionCi` (and `maxCi`) account for the pick.
+ */
+export interface OracleLayer extends BestLayer {
+  /** Bonferroni interval over all layers: covers the picked layer's true accuracy whichever layer was picked. */
+  selectionCi: Interval;
+  /** Cluster-bootstrap percentile interval of max over layers, re-taken in every resample. */
+  maxCi?: Interval;
+}
+
+/** The headline: the layer picked on the validation split, scored on the (independent) test split. */
+export interface HeldOutLayer extends BestLayer {
+  /** Interval of the test accuracy (valid: the layer was chosen without the test pairs). */
+  ci: Interval;
+  valAccuracy: number;
+  /** Standardised validation margin of the chosen layer (the tie-break). */
+  valMargin: number;
+  /** Validation pairs the choice rests on. */
+  nVal: number;
+  /** Layers that had the best validation accuracy (1 = no tie); ties are broken by the validation margin. */
+  tiedOnValidation: number;
+}
+
+/** Per-layer test accuracies of one (concept, language) with both layer choices and their intervals. */
+export interface RecognitionStats {
   nTest: number;
-  /** Test accuracy per layer. */
+  /** Clusters (source-item groups) among the test pairs (= nTest when every pair is its own item). */
+  nClusters: number;
   accuracy: number[];
-  /** Percentile CI per layer. */
-  ci?: Interval[];
-  /**
-   * The paper's number: max over layers of the test accuracy (oracle selection on the test set). `maxCi` is
-   * the CI of that max statistic, with the max re-taken in every resample (so it carries the selection).
-   */
-  oracle: BestLayer & { maxCi?: Interval };
-  /** The layer with the best validation accuracy (first on ties) and its test accuracy. */
-  heldOut?: BestLayer & { valAccuracy: number; nVal: number };
+  /** Fixed-layer interval per layer. */
+  ci: Interval[];
+  interval: { method: ProportionMethod; level: number };
+  oracle: OracleLayer;
+  heldOut?: HeldOutLayer;
+}
+
+export interface RecognitionCurve extends RecognitionStats {
+  layers: string[];
+}
+
+/** Per-layer recognition results from which the summary is computed (bits, not activations). */
+export interface LayerOutcomes {
+  layers: readonly string[];
+  /** Test bits per layer (same pairs, same order at every layer). */
+  test: readonly Uint8Array[];
+  /** Validation margins per layer (absent: no held-out choice). */
+  valMargins?: readonly Float64Array[];
+}
+
+/**
+ * Intervals and layer choices from per-layer outcomes: Wilson/Clopper–Pearson per layer (cluster-aware), the
+ * held-out layer (best validation accuracy; ties by standardised validation margin, then the earliest layer)
+ * and the test-picked oracle with a selection-aware interval.
+ */
+export function recognitionStats(o: LayerOutcomes, opts: RecognitionStatsOptions & { ties?: TieRule } = {}): RecognitionStats {
+  const L = o.layers.length;
+  if (L === 0 || o.test.length !== L) throw new Error(`recognitionStats: ${o.test.length} test bit sets for ${L} layers`);
+  const nTest = o.test[0].length;
+  for (const b of o.test) if (b.length !== nTest) throw new Error("recognitionStats: every layer must score the same test pairs");
+  const method = opts.interval?.method ?? "wilson";
+  const level = opts.interval?.level ?? 0.95;
+  const cluster = opts.testGroups ? clusterIndex(opts.testGroups, nTest) : undefined;
+  const accuracy = o.test.map(fraction);
+  const ci = o.test.map((b) => strip(accuracyInterval(b, { method, level, cluster })));
+  const best = argmax(accuracy);
+  const oracle: OracleLayer = {
+    layer: o.layers[best],
+    index: best,
+    accuracy: accuracy[best],
+    ci: ci[best],
+    selectionCi: strip(accuracyInterval(o.test[best], { method, level, cluster, comparisons: L })),
+  };
+  if (opts.bootstrap !== false && nTest > 0) {
+    oracle.maxCi = bootstrapAccuracies(o.test, { level, ...(opts.bootstrap ?? {}), ...(cluster ? { clusters: cluster } : {}) }).max;
+  }
+  const out: RecognitionStats = { nTest, nClusters: cluster ? cluster.count : nTest, accuracy, ci, interval: { method, level }, oracle };
+  if (o.valMargins) {
+    if (o.valMargins.length !== L) throw new Error(`recognitionStats: ${o.valMargins.length} validation margin sets for ${L} layers`);
+    const nVal = o.valMargins[0].length;
+    if (nVal > 0) {
+      const valAcc = o.valMargins.map((m) => fraction(bitsFromMargins(m, opts.ties)));
+      const z = o.valMargins.map(standardizedMargin);
+      const top = Math.max(...valAcc);
+      const tied = valAcc.map((a, i) => (a === top ? i : -1)).filter((i) => i >= 0);
+      let h = tied[0];
+      for (const i of tied) if (z[i] > z[h]) h = i;
+      out.heldOut = {
+        layer: o.layers[h],
+        index: h,
+        accuracy: accuracy[h],
+        ci: ci[h],
+        valAccuracy: valAcc[h],
+        valMargin: z[h],
+        nVal,
+        tiedOnValidation: tied.length,
+      };
+    }
+  }
+  return out;
+}
+
+function strip(c: { lo: number; hi: number }): Interval {
+  return { lo: c.lo, hi: c.hi };
 }
 
 /** Per-layer accuracy curve of one (concept, language) with oracle and held-out layer choice. */
@@ -122,38 +258,15 @@ export function recognitionCurve(input: RecognitionCurveInput, opts: Recognition
     nTest = n;
     bits.push(pairCorrectness(pairs, v, { ties, backend: opts.backend }));
   }
-  const accuracy = bits.map(fraction);
-  const best = argmax(accuracy);
-  const out: RecognitionCurve = {
-    layers,
-    nTest,
-    accuracy,
-    oracle: { layer: layers[best], index: best, accuracy: accuracy[best] },
-  };
-  if (opts.bootstrap !== false) {
-    const bs = bootstrapAccuracies(bits, opts.bootstrap ?? {});
-    out.ci = bs.each;
-    out.oracle.ci = bs.each[best];
-    out.oracle.maxCi = bs.max;
-  }
+  let valMargins: Float64Array[] | undefined;
   if (input.val) {
-    const valAcc = layers.map((layer) => {
+    valMargins = layers.map((layer) => {
       const pairs = input.val?.get(layer);
       if (!pairs) throw new Error(`recognitionCurve: no validation pairs for layer ${layer}`);
-      return recognitionAccuracy(pairs, input.vectors.get(layer) as ArrayLike<number>, { ties, backend: opts.backend });
+      return pairMargins(pairs, input.vectors.get(layer) as ArrayLike<number>, opts.backend);
     });
-    const h = argmax(valAcc);
-    const valPairs = input.val.get(layers[h]) as PairMatrices;
-    out.heldOut = {
-      layer: layers[h],
-      index: h,
-      valAccuracy: valAcc[h],
-      nVal: pairCount(valPairs),
-      accuracy: accuracy[h],
-      ...(out.ci ? { ci: out.ci[h] } : {}),
-    };
   }
-  return out;
+  return { layers, ...recognitionStats({ layers, test: bits, ...(valMargins ? { valMargins } : {}) }, { ...opts, ties }) };
 }
 
 export interface CrossLingualInput {
@@ -177,19 +290,26 @@ export interface CrossLingualResult {
   nTest: Record<string, number>;
   /** acc[src][tgt][layerIndex]: the src vector scored on tgt's test pairs. */
   acc: Record<string, Record<string, number[]>>;
-  /** Per (src, tgt): max over layers, taken separately for every pair as the paper does. */
+  /**
+   * Per (src, tgt): max over layers, taken separately for every pair as the paper does (test-picked, so
+   * optimistic). With `intervals`, `ci` is the selection-aware (Bonferroni over layers) interval.
+   */
   best: Record<string, Record<string, BestLayer>>;
 }
 
 /**
  * Cross-lingual recognition: every source vector on every target's test pairs at every layer. Each target's
  * test rows are read once per layer and projected onto all source vectors of that layer in one
- * matrix–matrix pass. With `bootstrap` (off by default here: it is cost B·n per cell) each best cell gets
- * the CI of its test accuracy at the selected layer (held fixed).
+ * matrix–matrix pass. With `intervals` each best cell gets a selection-aware interval (Bonferroni over the
+ * layers, since its layer was picked on these test pairs).
  */
 export function crossLingualRecognition(
   input: CrossLingualInput,
-  opts: RecognitionOptions & { bootstrap?: BootstrapOptions | false } = {},
+  opts: RecognitionOptions & {
+    intervals?: ProportionOptions | false;
+    /** Receives every (source, target, layer index) cell's per-pair margins score(pos) − score(neg). */
+    onMargins?: (source: string, target: string, layerIndex: number, margins: Float64Array) => void;
+  } = {},
 ): CrossLingualResult {
   const ties = checkTies(opts.ties);
   const sources = [...(input.sources ?? input.vectors.keys())];
@@ -198,7 +318,7 @@ export function crossLingualRecognition(
   const first = input.vectors.get(sources[0]);
   const layers = [...(input.layers ?? (first ? first.keys() : []))];
   if (layers.length === 0) throw new Error("crossLingualRecognition: no layers");
-  const wantCi = opts.bootstrap !== undefined && opts.bootstrap !== false;
+  const wantCi = opts.intervals !== undefined && opts.intervals !== false;
 
   const acc: Record<string, Record<string, number[]>> = {};
   for (const s of sources) {
@@ -225,6 +345,11 @@ export function crossLingualRecognition(
       const sp = projectRows(pairs.pos, pairs.dim, V, opts.backend);
       const sn = projectRows(pairs.neg, pairs.dim, V, opts.backend);
       for (let s = 0; s < k; s++) {
+        if (opts.onMargins) {
+          const m = new Float64Array(n);
+          for (let i = 0; i < n; i++) m[i] = sp[i * k + s] - sn[i * k + s];
+          opts.onMargins(sources[s], t, l, m);
+        }
         const c = correctness(sp, sn, k, s, n, ties);
         acc[sources[s]][t][l] = fraction(c);
         if (wantCi) bits[s][ti][l] = c;
@@ -239,7 +364,7 @@ export function crossLingualRecognition(
       const a = acc[s][t];
       const b = argmax(a);
       const cell: BestLayer = { layer: layers[b], index: b, accuracy: a[b] };
-      if (wantCi) cell.ci = bootstrapAccuracies([bits[si][ti][b]], opts.bootstrap || {}).each[0];
+      if (wantCi) cell.ci = strip(accuracyInterval(bits[si][ti][b], { ...(opts.intervals || {}), comparisons: layers.length }));
       best[s][t] = cell;
     });
   });

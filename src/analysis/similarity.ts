@@ -99,8 +99,14 @@ export function aggregateSimilarity(concepts: readonly LayerSimilarity[], opts: 
 
 export interface LayerwiseCurve {
   layers: string[];
-  /** Position / number of layers, the paper's x axis (np.arange(L) / L; 0 for the first layer given). */
+  /**
+   * Depth in the model: layer / nLayer (k for hidden_states[k] and resid_post:k, nLayer for final_norm), so
+   * models of different depth and runs that captured a subset of layers share one axis. Without `nLayer`,
+   * position / number of layers given (the paper's np.arange(L) / L, right only when every layer is given).
+   */
   relativeDepth: number[];
+  /** Languages averaged over. */
+  langs: string[];
   /** Per layer: mean over the subset's ordered off-diagonal pairs, then mean over concepts. */
   mean: number[];
   /** Ordered pairs per concept and layer. */
@@ -111,7 +117,7 @@ export interface LayerwiseCurve {
  * The paper's layer-wise consistency curve (it uses the 8 languages shared by all model families, see
  * SHARED_LANGUAGES). All concepts must list the same layers.
  */
-export function layerwiseSimilarity(concepts: readonly LayerSimilarity[], opts: { langs: readonly string[] }): LayerwiseCurve {
+export function layerwiseSimilarity(concepts: readonly LayerSimilarity[], opts: { langs: readonly string[]; nLayer?: number }): LayerwiseCurve {
   if (concepts.length === 0) throw new Error("layerwiseSimilarity: no concepts");
   const langs = opts.langs;
   if (langs.length < 2) throw new Error("layerwiseSimilarity: need at least two languages");
@@ -132,8 +138,18 @@ export function layerwiseSimilarity(concepts: readonly LayerSimilarity[], opts: 
   }
   return {
     layers: [...layers],
-    relativeDepth: layers.map((_, i) => i / L),
+    relativeDepth: opts.nLayer === undefined ? layers.map((_, i) => i / L) : layers.map((l) => layerDepth(l, opts.nLayer as number)),
+    langs: [...langs],
     mean: total.map((t) => t / concepts.length),
     nPairs,
   };
+}
+
+/** layer / nLayer for the layer-site names (k, resid_post:k, final_norm); throws on other names. */
+export function layerDepth(layer: string, nLayer: number): number {
+  if (!Number.isInteger(nLayer) || nLayer < 1) throw new Error(`layerDepth: nLayer must be a positive integer, got ${nLayer}`);
+  if (layer === "final_norm") return 1;
+  const m = /^(?:resid_post:)?(\d+)$/.exec(layer);
+  if (!m || Number(m[1]) < 1 || Number(m[1]) > nLayer) throw new Error(`layerDepth: '${layer}' is not a layer 1..${nLayer} (k, resid_post:k or final_norm)`);
+  return Number(m[1]) / nLayer;
 }

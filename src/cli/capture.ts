@@ -1,5 +1,5 @@
 // `valuelens capture`: contrastive pairs → templated texts → residual stream → Arrow activation file.
-import { captureTexts } from "../data/pairs.js";
+import { captureTexts, pairGroups } from "../data/pairs.js";
 import { splitByItem } from "../data/splits.js";
 import { resolveTemplate, chatTemplate, templateForModel, type PromptTemplate } from "../data/templates.js";
 import type { Split } from "../data/types.js";
@@ -91,7 +91,7 @@ export async function captureCommand(argv: string[]): Promise<void> {
       resume: values.resume ?? false,
       chunkTexts: intFlag("chunk", values.chunk, 256, 1),
       split: { seed, train: counts.train, val: counts.val, test: counts.test, by: "item" },
-      extra: { data: values.data ?? null, datasets: listFlag(values.dataset) ?? null, trainFraction, valFraction },
+      extra: { data: values.data ?? null, datasets: listFlag(values.dataset) ?? null, trainFraction, valFraction, groups: pairGroups(split.pairs) },
       signal: interrupt.signal,
       progress: progressFor(values),
     });

@@ -3,6 +3,7 @@
 import { advbenchAdapter } from "./adapters/advbench.js";
 import type { AdapterOptions, DatasetAdapter } from "./adapters/common.js";
 import { crowsFrAdapter, crowsSjsdAdapter } from "./adapters/crows-pairs.js";
+import { harmRequestsAdapter } from "./adapters/harm-requests.js";
 import { ethicsCommonsenseAdapter, ethicsDeontologyAdapter, ethicsUtilitarianismAdapter } from "./adapters/ethics.js";
 import { jtruthfulqaAdapter } from "./adapters/jtruthfulqa.js";
 import { mTruthfulqaAdapter } from "./adapters/m-truthfulqa.js";
@@ -30,6 +31,7 @@ export const ADAPTERS: Readonly<Record<string, DatasetAdapter>> = Object.freeze(
       jtruthfulqaAdapter,
       rtpAdapter,
       rtplxAdapter,
+      harmRequestsAdapter,
       advbenchAdapter,
       multijailAdapter,
       xsafetyAdapter,

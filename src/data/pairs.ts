@@ -2,7 +2,7 @@
 
 import type { SplitPair } from "./splits.js";
 import { applyTemplate, type PromptTemplate } from "./templates.js";
-import type { Side, Split } from "./types.js";
+import type { ContrastPair, Side, Split } from "./types.js";
 
 /** One text to capture, with the identity its activation rows are stored under (see src/store TextKey). */
 export interface CaptureText {
@@ -48,5 +48,15 @@ export function captureTexts(pairs: readonly SplitPair[], template: PromptTempla
       });
     }
   }
+  return out;
+}
+
+/**
+ * concept → pair id → group, for the pairs that share a source item with others (`group` set and ≠ id).
+ * Capture records it in the activation file so analysis can treat a group's pairs as one cluster.
+ */
+export function pairGroups(pairs: readonly ContrastPair[]): Record<string, Record<string, string>> {
+  const out: Record<string, Record<string, string>> = {};
+  for (const p of pairs) if (p.group !== undefined && p.group !== p.id) (out[p.concept] ??= {})[p.id] = p.group;
   return out;
 }

@@ -12,7 +12,7 @@ import type { CommonExtractOptions, ConceptVector, ExtractMethod, PairMatrices }
 export { EXTRACT_METHODS, pairCount, type CommonExtractOptions, type ConceptVector, type ExtractMethod, type FitInfo, type PairMatrices } from "./types.js";
 export { extractMeanDiff, meanDifference } from "./mean-diff.js";
 export { extractPca, pcaPairSigns, type PcaOptions } from "./pca.js";
-export { extractRandom, shuffledPairLabels, type RandomOptions } from "./random.js";
+export { extractRandom, randomCellSeed, randomUnitVector, RANDOM_VARIANTS, shuffledPairLabels, type RandomCell, type RandomOptions, type RandomVariant } from "./random.js";
 export { extractLogistic, type LogisticOptions } from "./logistic.js";
 export { projectRows, signFromPairs, type SignCount } from "./project.js";
 export { releaseWorkspaces, simdAvailable, type KernelBackend } from "./kernels.js";

@@ -1,39 +1,53 @@
 /**
- * Random baselines.
+ * Random baselines: directions that carry no information about the concept.
  *
- * "shuffle" (default) is what the paper's `--random-direction` flag does: keep cluster_mean but swap the labels
- * of each training pair with a seeded fair coin, so raw = (1/n) Σ s_i (pos_i − neg_i) with random s_i = ±1.
- * Caveat: the coin flips are not balanced, so raw keeps a (Σ s_i / n) ≈ ±1/√n share of the true mean
- * difference. On strongly separable, low-dimensional data this leak moves a single seed's accuracy visibly
- * away from 0.5 (in either direction; it averages out over seeds). `balanced: true` swaps exactly ⌊n/2⌋
- * pairs, which cancels the leak for a constant concept shift; it is not what the paper did.
+ * "gaussian" (default) is upstream RepE's RandomRepReader: a seeded N(0, I) vector, normalised, with sign +1.
+ * It never looks at the activations (only at their width), so it is independent of the data by construction;
+ * its sign is fixed rather than fitted, because fitting a sign on the true labels would leak one bit of the
+ * concept into the baseline.
  *
- * "gaussian" is upstream RepE's RandomRepReader: a seeded N(0, I) vector, independent of the data.
+ * "shuffle" is the paper's `--random-direction` flag: mean difference after swapping the labels of a random
+ * half of the training pairs. The swap is balanced (exactly ⌊n/2⌋ pairs): an unbalanced coin leaves a
+ * (Σ s_i / n) share of the true mean difference in the result, which on well separated data turns the
+ * "baseline" into (anti-)concept direction. The sign follows the shuffled labels.
  *
- * Both variants take their sign from the shuffled labels (as the paper's code passes the shuffled labels to
- * `get_signs`), so no true-label information reaches the baseline.
+ * Both draw from a seed per cell (see randomCellSeed): one seed for all cells would give aligned items in two
+ * languages the same label swaps (tying the languages' baselines together) and every layer the same draw.
  */
 
-import { Rng } from "../gguf/rng.js";
+import { Rng, type RngSeed } from "../gguf/rng.js";
 import { meanDifference } from "./mean-diff.js";
 import { finishVector } from "./project.js";
 import { pairCount, type CommonExtractOptions, type ConceptVector, type PairMatrices } from "./types.js";
 
+export type RandomVariant = "gaussian" | "shuffle";
+export const RANDOM_VARIANTS: readonly RandomVariant[] = ["gaussian", "shuffle"];
+
 export interface RandomOptions extends CommonExtractOptions {
-  /** Default "shuffle". */
-  variant?: "shuffle" | "gaussian";
-  /** Swap exactly ⌊n/2⌋ pairs (seeded) instead of an independent coin per pair. Default false (paper). */
-  balanced?: boolean;
+  /** Default "gaussian". */
+  variant?: RandomVariant;
+  /** Draw index; replicate r of a cell uses its own stream (default 0, the one stored in vector files). */
+  replicate?: number;
 }
 
-/** The seeded per-pair label swaps of the shuffle baseline: 1 = swapped. */
-export function shuffledPairLabels(n: number, seed: number | string = 0, balanced = false): Uint8Array {
-  const rng = new Rng(seed, "random-shuffle");
+/** The cell a random draw belongs to: every field enters the seed, so no two cells share a draw. */
+export interface RandomCell {
+  /** Model identity (sha256 of the GGUF). */
+  model: string;
+  concept: string;
+  lang: string;
+  layer: string;
+}
+
+/** The seed of one cell's random baseline, from the run's base seed and the cell's identity. */
+export function randomCellSeed(base: RngSeed, cell: RandomCell): string {
+  return JSON.stringify([String(base), cell.model, cell.concept, cell.lang, cell.layer]);
+}
+
+/** The seeded per-pair label swaps of the shuffle baseline (1 = swapped): exactly ⌊n/2⌋ pairs, chosen at random. */
+export function shuffledPairLabels(n: number, seed: RngSeed = 0, replicate = 0): Uint8Array {
+  const rng = new Rng(seed, "random-shuffle", replicate);
   const swapped = new Uint8Array(n);
-  if (!balanced) {
-    for (let i = 0; i < n; i++) swapped[i] = rng.uniform() < 0.5 ? 1 : 0;
-    return swapped;
-  }
   // Partial Fisher–Yates: the first ⌊n/2⌋ entries of a random permutation are swapped.
   const idx = Int32Array.from({ length: n }, (_, i) => i);
   const half = Math.floor(n / 2);
@@ -47,20 +61,36 @@ export function shuffledPairLabels(n: number, seed: number | string = 0, balance
   return swapped;
 }
 
+/** A seeded uniformly random unit vector of length `dim` (normalised N(0, I) draw). */
+export function randomUnitVector(dim: number, seed: RngSeed = 0, replicate = 0): Float32Array {
+  if (!Number.isInteger(dim) || dim <= 0) throw new Error(`random: dim must be a positive integer, got ${dim}`);
+  const g = new Float64Array(dim);
+  new Rng(seed, "random-gaussian", replicate).fillNormal(g);
+  let s = 0;
+  for (let j = 0; j < dim; j++) s += g[j] * g[j];
+  const f = 1 / Math.sqrt(s);
+  return Float32Array.from(g, (x) => x * f);
+}
+
+function checkReplicate(r: number | undefined): number {
+  const rep = r ?? 0;
+  if (!Number.isInteger(rep) || rep < 0) throw new Error(`random: replicate must be a non-negative integer, got ${r}`);
+  return rep;
+}
+
 export function extractRandom(pairs: PairMatrices, opts: RandomOptions = {}): ConceptVector {
   const n = pairCount(pairs);
   if (n === 0) throw new Error("random: no training pairs");
   const seed = opts.seed ?? 0;
-  const swapped = shuffledPairLabels(n, seed, opts.balanced ?? false);
-  const variant = opts.variant ?? "shuffle";
-  let raw: Float64Array;
-  if (variant === "shuffle") {
-    raw = meanDifference(pairs, swapped, opts.backend);
-  } else if (variant === "gaussian") {
-    raw = new Float64Array(pairs.dim);
-    new Rng(seed, "random-gaussian").fillNormal(raw);
-  } else {
-    throw new Error(`random: unknown variant '${String(variant)}' (use "shuffle" or "gaussian")`);
+  const replicate = checkReplicate(opts.replicate);
+  const variant = opts.variant ?? "gaussian";
+  if (variant === "gaussian") {
+    const unit = randomUnitVector(pairs.dim, seed, replicate);
+    return { method: "random", raw: unit, unit: Float32Array.from(unit), sign: 1, nTrain: n };
   }
-  return finishVector("random", raw, pairs, n, { swapped, backend: opts.backend });
+  if (variant === "shuffle") {
+    const swapped = shuffledPairLabels(n, seed, replicate);
+    return finishVector("random", meanDifference(pairs, swapped, opts.backend), pairs, n, { swapped, backend: opts.backend });
+  }
+  throw new Error(`random: unknown variant '${String(variant)}' (use ${RANDOM_VARIANTS.map((v) => `"${v}"`).join(" or ")})`);
 }

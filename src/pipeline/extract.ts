@@ -1,5 +1,5 @@
 // Extraction stage: activation file (train split) → one vector per (concept, lang, layer, method) → vector file.
-import { extract, type ExtractMethod, type ExtractOptionsMap } from "../extract/index.js";
+import { extract, randomCellSeed, type ExtractMethod, type ExtractOptionsMap } from "../extract/index.js";
 import type { Progress } from "../progress/progress.js";
 import { inspectActivations, writeVectors, type Provenance, type VectorRow } from "../store/index.js";
 import { VALUELENS_VERSION } from "../version.js";
@@ -13,7 +13,10 @@ export interface ExtractToStoreOptions {
   layers?: readonly string[];
   concepts?: readonly string[];
   langs?: readonly string[];
-  /** Seed of PCA pair ordering, random label shuffles and logistic init (default 1). */
+  /**
+   * Seed of PCA pair ordering and logistic init (default 1). The random baseline combines it with the cell
+   * (model sha256, concept, lang, layer; see randomCellSeed), so every cell gets its own draw.
+   */
   seed?: number;
   methodOptions?: { [M in ExtractMethod]?: ExtractOptionsMap[M] };
   /** Bytes of activations held at once (default 1 GiB); layers are processed in groups that fit. */
@@ -51,7 +54,9 @@ export async function extractVectors(opts: Omit<ExtractToStoreOptions, "out">): 
             continue;
           }
           for (const method of opts.methods) {
-            const v = extract(method, pairs, { seed: opts.seed ?? 1, ...(opts.methodOptions?.[method] ?? {}) });
+            const base = opts.seed ?? 1;
+            const seed = method === "random" ? randomCellSeed(base, { model: info.provenance.model.sha256, concept, lang, layer }) : base;
+            const v = extract(method, pairs, { ...(opts.methodOptions?.[method] ?? {}), seed });
             rows.push({ concept, lang, layer, method, unit: v.unit, raw: v.raw, sign: v.sign, explainedVariance: v.explainedVariance ?? null, nTrain: v.nTrain });
           }
         }
@@ -65,7 +70,14 @@ export async function extractVectors(opts: Omit<ExtractToStoreOptions, "out">): 
     kind: "vectors",
     valuelensVersion: VALUELENS_VERSION,
     createdAt: new Date().toISOString(),
-    extra: { ...(info.provenance.extra ?? {}), activations: opts.activations, methods: [...opts.methods], seed: opts.seed ?? 1, layers },
+    extra: {
+      ...(info.provenance.extra ?? {}),
+      activations: opts.activations,
+      methods: [...opts.methods],
+      seed: opts.seed ?? 1,
+      layers,
+      ...(opts.methods.includes("random") ? { random: { variant: opts.methodOptions?.random?.variant ?? "gaussian", seeding: "per-cell" } } : {}),
+    },
   };
   return { rows, provenance, empty: [...empty].sort(), layers };
 }

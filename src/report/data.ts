@@ -33,19 +33,26 @@ export function union(lists: ReadonlyArray<readonly string[]>): string[] {
   return out;
 }
 
+/**
+ * One (model, concept, lang): the headline held-out number (layer chosen on validation, scored on test) and the
+ * paper's test-picked number, which is optimistic; its interval `lo`–`hi` is the selection-aware one.
+ */
 export interface RecognitionRow extends Row {
   model: string;
   concept: string;
   lang: string;
   nTest: number;
-  layer: string;
-  accuracy: number | null;
-  lo: number | null;
-  hi: number | null;
+  /** Validation pairs the held-out layer choice rests on. */
+  nVal: number;
   heldOutLayer: string | null;
   heldOut: number | null;
   heldOutLo: number | null;
   heldOutHi: number | null;
+  /** Test-picked layer and accuracy (optimistic). */
+  layer: string;
+  accuracy: number | null;
+  lo: number | null;
+  hi: number | null;
 }
 
 export function recognitionRows(input: ReportInput): RecognitionRow[] {
@@ -60,14 +67,16 @@ export function recognitionRows(input: ReportInput): RecognitionRow[] {
           concept,
           lang,
           nTest: s.nTest,
-          layer: s.oracle.layer,
-          accuracy: fin(s.oracle.accuracy),
-          lo: fin(s.oracle.ci?.lo),
-          hi: fin(s.oracle.ci?.hi),
+          nVal: s.heldOut?.nVal ?? 0,
           heldOutLayer: s.heldOut?.layer ?? null,
           heldOut: fin(s.heldOut?.accuracy),
           heldOutLo: fin(s.heldOut?.ci?.lo),
           heldOutHi: fin(s.heldOut?.ci?.hi),
+          layer: s.oracle.layer,
+          accuracy: fin(s.oracle.accuracy),
+          // Older summaries lack the selection-aware interval: show none rather than the fixed-layer one.
+          lo: fin(s.oracle.selectionCi?.lo),
+          hi: fin(s.oracle.selectionCi?.hi),
         });
       }
     }
@@ -75,7 +84,7 @@ export function recognitionRows(input: ReportInput): RecognitionRow[] {
   return rows;
 }
 
-/** Accuracy per layer of every (concept, lang), with the per-layer bootstrap CI when present. */
+/** Accuracy per layer of every (concept, lang), with the per-layer (fixed-layer) interval when present. */
 export function layerCurveRows(r: AnalysisResults): Row[] {
   const rows: Row[] = [];
   for (const concept of r.concepts) {

@@ -5,23 +5,20 @@
 // summary of an unsharded run and of a merge, so the two can be compared with a plain JSON diff.
 import { join } from "node:path";
 import {
-  aggregateSimilarity,
-  correlationTable,
-  crossLingualRecognition,
+  heldOutTransfer,
   hasLang2vec,
   presetForModel,
   transferAnalysis,
-  PAPER_LINGUISTIC_TYPES,
   type CrossLingualResult,
   type LangMatrix,
   type LayerSimilarity,
   type LayerwiseCurve,
-  type SplitCorrelation,
   type TransferResult,
 } from "../analysis/index.js";
-import type { ExtractMethod, PairMatrices } from "../extract/index.js";
-import { similarityFromVectors, type RecognitionSummary } from "../pipeline/analyze.js";
-import { collectPairs, layerGroups } from "../pipeline/matrices.js";
+import type { ExtractMethod } from "../extract/index.js";
+import { correlationResults, groupsFromProvenance, similarityFromVectors, type CorrelationResults, type RecognitionSummary } from "../pipeline/analyze.js";
+import { collectPairs, layerGroups, type AlignedPairs } from "../pipeline/matrices.js";
+import { TransferCollector } from "../pipeline/transfer-outcomes.js";
 import type { Progress } from "../progress/progress.js";
 import { inspectActivations, readVectors } from "../store/index.js";
 import type { Manifest } from "./manifest.js";
@@ -36,11 +33,12 @@ export interface MethodResults {
     aggregate: LangMatrix;
     atLayer?: { layer: string; matrix: LangMatrix };
     layerwise?: LayerwiseCurve;
+    layerwiseShared?: LayerwiseCurve;
   };
   /** concept → every language's vector on every language's test pairs. */
   crossLingual?: Record<string, CrossLingualResult>;
   transfer?: TransferResult;
-  correlation?: { langs: string[]; highResource: string[]; table: Record<string, { direct: number; split: SplitCorrelation; directReleasedCode: number }> };
+  correlation?: CorrelationResults;
 }
 
 export interface ModelResults {
@@ -122,8 +120,10 @@ async function crossLingual(
   m: Manifest,
   opts: FinalizeOptions,
   label: string,
-): Promise<Map<string, Map<string, CrossLingualResult>>> {
+): Promise<{ cross: Map<string, Map<string, CrossLingualResult>>; collectors: Map<string, TransferCollector>; groups: Record<string, Record<string, string>> }> {
   const out = new Map<string, Map<string, CrossLingualResult>>(methods.map((x) => [x, new Map()]));
+  const collectors = new Map(methods.map((x) => [x, new TransferCollector(layers, m.analysis.ties)]));
+  const groups: Record<string, Record<string, string>> = {};
   const work: Array<{ concept: string; cells: CellRef[]; groups: string[][] }> = [];
   for (const concept of concepts) {
     const cc = cells.filter((c) => c.concept === concept);
@@ -132,6 +132,7 @@ async function crossLingual(
     let dim = 0;
     for (const c of cc) {
       const info = await inspectActivations(c.activations);
+      for (const [k, byId] of Object.entries(groupsFromProvenance(info.provenance) ?? {})) Object.assign((groups[k] ??= {}), byId);
       rowsPerLayer += info.rows / Math.max(1, layers.length);
       dim = info.nEmbd;
     }
@@ -141,11 +142,14 @@ async function crossLingual(
   for (const w of work) {
     for (const group of w.groups) {
       opts.signal?.throwIfAborted();
-      const test = new Map<string, Map<string, PairMatrices>>();
+      const test = new Map<string, Map<string, AlignedPairs>>();
+      const val = new Map<string, Map<string, AlignedPairs>>();
       for (const c of w.cells) {
-        const tree = await collectPairs(c.activations, { layers: group, splits: ["test"], concepts: [w.concept], langs: [c.lang] });
+        const tree = await collectPairs(c.activations, { layers: group, splits: ["test", "val"], concepts: [w.concept], langs: [c.lang] });
         const t = tree.get(w.concept)?.get(c.lang)?.get("test");
         if (t) test.set(c.lang, t);
+        const v = tree.get(w.concept)?.get(c.lang)?.get("val");
+        if (v) val.set(c.lang, v);
       }
       const targets = langs.filter((l) => test.has(l));
       for (const method of methods) {
@@ -153,7 +157,7 @@ async function crossLingual(
         if (!vec) continue;
         const sources = langs.filter((l) => vec.has(l));
         if (sources.length === 0 || targets.length === 0) continue;
-        const part = crossLingualRecognition({ layers: group, vectors: vec, test, sources, targets }, { ties: m.analysis.ties });
+        const part = collectors.get(method)!.add(w.concept, group, vec, test, val, sources, targets);
         const prev = out.get(method)!.get(w.concept);
         if (!prev) out.get(method)!.set(w.concept, part);
         else {
@@ -178,7 +182,7 @@ async function crossLingual(
       }
     }
   }
-  return out;
+  return { cross: out, collectors, groups };
 }
 
 /** Every table of the run in `out`, plus deterministic notes. */
@@ -219,6 +223,7 @@ export async function computeResults(out: string, record: RunRecord, opts: Final
         const { similarity, fullConcepts } = similarityFromVectors(
           { method: method as ExtractMethod, vec, layers, concepts: concepts.filter((c) => vec.has(c)), langs },
           at !== undefined && layers.includes(at) ? at : undefined,
+          mr.nLayer,
         );
         const full = fullConcepts.map((c) => similarity.perConcept[c]);
         if (want.has("similarity")) {
@@ -229,13 +234,11 @@ export async function computeResults(out: string, record: RunRecord, opts: Final
         }
         if (want.has("correlation")) {
           const l2v = langs.filter(hasLang2vec);
-          if (l2v.length >= 3 && full.length) {
-            const preset = presetForModel(`${mr.name} ${mr.path.split(/[\\/]/).pop() ?? ""}`);
-            let high = (m.analysis.highResource ?? preset?.highResource ?? [l2v[0]]).filter((l) => l2v.includes(l));
-            if (high.length === 0) high = [l2v[0]];
-            const matrix = aggregateSimilarity(full, { langs: l2v });
-            mres.correlation = { langs: l2v, highResource: high, table: correlationTable(matrix, high, { types: PAPER_LINGUISTIC_TYPES }) };
-          } else if (method === m.methods[0]) {
+          // The model's family preset applies in full (exclusions, the authors' order, high-resource set).
+          const preset = presetForModel(`${mr.name} ${mr.path.split(/[\\/]/).pop() ?? ""}`);
+          const corr = correlationResults(full, langs, { ...(preset ? { family: preset.family } : {}), ...(m.analysis.highResource ? { highResource: m.analysis.highResource } : {}) });
+          if (corr) mres.correlation = corr;
+          else if (method === m.methods[0]) {
             notes.push(`${spec.id}: correlation needs ≥ 3 languages with lang2vec data and every language for some concept (have: ${l2v.join(", ") || "none"})`);
           }
         }
@@ -243,14 +246,19 @@ export async function computeResults(out: string, record: RunRecord, opts: Final
       if (want.has("transfer")) {
         if (langs.length < 2) notes.push(`${spec.id}: transfer needs at least two languages`);
         else {
-          const cross = await crossLingual(cells, concepts, langs, layers, vectors, m.methods, m, opts, spec.id);
+          const { cross, collectors, groups } = await crossLingual(cells, concepts, langs, layers, vectors, m.methods, m, opts, spec.id);
           for (const method of m.methods) {
             const byConcept = cross.get(method);
             if (!byConcept || byConcept.size === 0) continue;
             const mres = entry.methods[method];
             mres.crossLingual = Object.fromEntries(byConcept);
             const complete = [...byConcept.values()].filter((r) => r.sources.length === langs.length && r.targets.length === langs.length);
-            if (complete.length) mres.transfer = transferAnalysis(complete, { langs });
+            if (complete.length) {
+              mres.transfer = transferAnalysis(complete, { langs });
+              const outcomes = collectors.get(method)!.outcomes(langs, groups);
+              const B = m.analysis.bootstrap;
+              if (outcomes.length && B > 0) mres.transfer.heldOut = heldOutTransfer(outcomes, { ties: m.analysis.ties, samples: B });
+            }
             else if (method === m.methods[0]) notes.push(`${spec.id}: transfer needs a concept with vectors and test pairs in every language`);
           }
         }

@@ -15,7 +15,7 @@ import { join, resolve } from "node:path";
 import type { Writable } from "node:stream";
 import { createHash } from "node:crypto";
 import { parseLayers } from "../cli/engine-flags.js";
-import { captureTexts } from "../data/pairs.js";
+import { captureTexts, pairGroups } from "../data/pairs.js";
 import { splitByItem, type SplitPair } from "../data/splits.js";
 import { BUILTIN_TEMPLATES, chatTemplate, customTemplate, templateForModel, type PromptTemplate } from "../data/templates.js";
 import type { ContrastPair } from "../data/types.js";
@@ -306,7 +306,14 @@ export async function runManifest(manifest: Manifest, opts: RunOptions): Promise
                 vectorType: manifest.output.f16 ? "float16" : "float32",
                 chunkTexts: manifest.capture.chunkTexts,
                 split: { seed: split.seed, train: counts.train, val: counts.val, test: counts.test, by: "item" },
-                extra: { manifestHash: hash, dataHash, cell: p.cell, trainFraction: manifest.split.trainFraction, valFraction: manifest.split.valFraction },
+                extra: {
+                  manifestHash: hash,
+                  dataHash,
+                  cell: p.cell,
+                  trainFraction: manifest.split.trainFraction,
+                  valFraction: manifest.split.valFraction,
+                  groups: pairGroups(byCell.get(`${p.concept}\u0000${p.lang}`)!),
+                },
                 signal,
                 onChunk: (done, n) => {
                   rep.progress.tick(done - last);

@@ -50,13 +50,16 @@ export function fixtureResults(spec: FixtureSpec): AnalysisResults {
       const ci = accuracy.map((a) => ({ lo: Math.max(0, a - 0.06), hi: Math.min(1, a + 0.05) }));
       let best = 0;
       accuracy.forEach((a, k) => a > accuracy[best] && (best = k));
+      const h = Math.max(0, best - 1);
       const s: RecognitionSummary = {
         nTest: 40,
+        nClusters: 40,
         nVal: 8,
         accuracy,
         ci,
-        oracle: { layer: layers[best], accuracy: accuracy[best], ci: ci[best], maxCi: ci[best] },
-        heldOut: { layer: layers[Math.max(0, best - 1)], accuracy: accuracy[Math.max(0, best - 1)], valAccuracy: 0.9, ci: ci[Math.max(0, best - 1)] },
+        interval: { method: "wilson", level: 0.95 },
+        oracle: { layer: layers[best], index: best, accuracy: accuracy[best], ci: ci[best], selectionCi: { lo: ci[best].lo - 0.05, hi: 1 }, maxCi: ci[best] },
+        heldOut: { layer: layers[h], index: h, accuracy: accuracy[h], valAccuracy: 0.9, valMargin: 2, nVal: 8, tiedOnValidation: 1, ci: ci[h] },
       };
       recognition[concept][lang] = s;
     });
@@ -109,7 +112,7 @@ export function fixtureResults(spec: FixtureSpec): AnalysisResults {
       layerwise: layerwiseSimilarity(sims, { langs: spec.langs }),
     },
     transfer: transferAnalysis(Object.values(crossLingual), { langs: spec.langs }),
-    correlation: { langs: [...spec.langs], highResource: [spec.langs[0]], table: correlationTable(aggregate, [spec.langs[0]]) },
+    correlation: { langs: [...spec.langs], highResource: [spec.langs[0]], excluded: [], table: correlationTable(aggregate, [spec.langs[0]], { mantel: { permutations: 99 } }) },
   };
 }
 

@@ -8,6 +8,8 @@
 // so the direction also carries "refusal vs compliance wording" (a refusal direction); two phrasings per side,
 // chosen by a hash of the item id (the same choice in every language), keep it from being one string.
 // Phrases exist for the paper languages the datasets cover; others need `harmResponses`.
+// Because the read position (last token) falls in the reply phrase, these pairs measure refusal wording, not the
+// harmfulness of the request; harm-requests.ts builds pairs that vary the request instead (harmful vs harmless).
 
 import type { AdapterOptions, ResponsePhrases } from "./common.js";
 

@@ -25,30 +25,47 @@ export function xsafetyRecordText(fields: readonly string[]): string {
   return f.join(",").trim();
 }
 
+/** XSafety languages whose folder exists under `root`. */
+export async function xsafetyLanguages(root: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const [lang, folder] of Object.entries(FOLDERS)) if (await exists(join(root, DIR, folder))) out.push(lang);
+  return out;
+}
+
+export interface XsafetyPrompt {
+  /** xsafety:<Category>:<record index>, shared by the line-parallel languages. */
+  id: string;
+  category: string;
+  text: string;
+}
+
+/** Every non-empty prompt of one language; empty records are counted in `b` as skipped. */
+export async function readXsafetyPrompts(root: string, lang: string, b: ReportBuilder): Promise<XsafetyPrompt[]> {
+  const dir = join(root, DIR, FOLDERS[lang]);
+  const files = (await readdir(dir)).filter((n) => n.toLowerCase().endsWith(".csv")).sort();
+  const cats = new Set<string>();
+  const out: XsafetyPrompt[] = [];
+  for (const f of files) {
+    const cat = xsafetyCategory(f);
+    if (cats.has(cat)) throw new Error(`${join(dir, f)}: second file for category ${cat}`);
+    cats.add(cat);
+    const records = await readCsvFile(join(dir, f));
+    records.forEach((r, k) => {
+      const text = xsafetyRecordText(r.fields);
+      if (text === "") b.skip(lang, "empty record");
+      else out.push({ id: `xsafety:${cat}:${k}`, category: cat, text });
+    });
+  }
+  return out;
+}
+
 async function load(root: string, opts: AdapterOptions = {}): Promise<LoadedPairs> {
-  const inData: string[] = [];
-  for (const [lang, folder] of Object.entries(FOLDERS)) if (await exists(join(root, DIR, folder))) inData.push(lang);
-  const langs = harmLanguages("xsafety", inData, opts);
+  const langs = harmLanguages("xsafety", await xsafetyLanguages(root), opts);
   const b = new ReportBuilder();
   for (const lang of langs) {
     b.language(lang);
-    const dir = join(root, DIR, FOLDERS[lang]);
-    const files = (await readdir(dir)).filter((n) => n.toLowerCase().endsWith(".csv")).sort();
-    const cats = new Set<string>();
-    for (const f of files) {
-      const cat = xsafetyCategory(f);
-      if (cats.has(cat)) throw new Error(`${join(dir, f)}: second file for category ${cat}`);
-      cats.add(cat);
-      const records = await readCsvFile(join(dir, f));
-      records.forEach((r, k) => {
-        const text = xsafetyRecordText(r.fields);
-        if (text === "") {
-          b.skip(lang, "empty record");
-          return;
-        }
-        const id = `xsafety:${cat}:${k}`;
-        b.add({ id, concept: "harmfulness", lang, ...harmPair(id, text, responsePhrases(lang, opts)!), meta: { category: cat } });
-      });
+    for (const p of await readXsafetyPrompts(root, lang, b)) {
+      b.add({ id: p.id, concept: "harmfulness", lang, ...harmPair(p.id, p.text, responsePhrases(lang, opts)!), meta: { category: p.category } });
     }
   }
   return b.finish();
