@@ -84,7 +84,7 @@ describe.skipIf(!hasVocabs)("concept pipeline on a planted model", () => {
   });
 
   test("transfer between languages planted on the same direction is ≈ 0; correlation runs on lang2vec", async () => {
-    const out = (await cli(["transfer", "--activations", acts, "--vectors", vecs, "--method", "mean_diff", "--bootstrap", "0", "--json"])) as {
+    const out = (await cli(["transfer", "--activations", acts, "--vectors", vecs, "--method", "mean_diff", "--json"])) as {
       transfer: { langs: string[]; T: { langs: string[]; values: number[][] }; M: { values: number[][] } };
     };
     const T = out.transfer.T;
@@ -93,7 +93,7 @@ describe.skipIf(!hasVocabs)("concept pipeline on a planted model", () => {
     expect(Math.abs(at("en", "es"))).toBeLessThanOrEqual(0.02);
     expect(Math.abs(at("es", "en"))).toBeLessThanOrEqual(0.02);
     for (const l of LANGS) expect(at(l, l)).toBe(0);
-    const cor = (await cli(["correlate", "--activations", acts, "--vectors", vecs, "--method", "mean_diff", "--high", "en", "--bootstrap", "0", "--json"])) as {
+    const cor = (await cli(["correlate", "--activations", acts, "--vectors", vecs, "--method", "mean_diff", "--high", "en", "--json"])) as {
       correlation: { langs: string[]; table: Record<string, { direct: number; directReleasedCode: number }> };
     };
     expect(cor.correlation.langs).toEqual(LANGS);

@@ -1,14 +1,21 @@
 // `valuelens info MODEL.gguf`: what llama.cpp sees in a model, and how this build runs it.
 import { loadModel } from "../engine/model.js";
 import { native } from "../engine/native.js";
-import { parseFlags, UsageError } from "./args.js";
+import { parseCommand, UsageError, type CommandSpec } from "./args.js";
 
-export const infoUsage = `usage: valuelens info [MODEL.gguf] [--metadata] [--json]
-  Without a model: the native backend of this build.`;
+export const infoSpec = {
+  name: "info",
+  synopsis: "[MODEL.gguf] [options]",
+  about: "a model's shape and metadata as llama.cpp sees it; without a model: the native backend of this build",
+  flags: {
+    metadata: { type: "boolean", help: "also print every metadata key" },
+    json: { type: "boolean", help: "print JSON" },
+  },
+} as const satisfies CommandSpec;
 
 export async function infoCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseFlags(argv, { metadata: { type: "boolean" }, json: { type: "boolean" } }, infoUsage);
-  if (positionals.length > 1) throw new UsageError(infoUsage);
+  const { values, positionals } = parseCommand(infoSpec, argv);
+  if (positionals.length > 1) throw new UsageError(`give at most one model file (got ${positionals.length}: ${positionals.join(" ")})`);
   const backend = native().backendInfo();
   if (positionals.length === 0) {
     process.stdout.write(values.json ? JSON.stringify(backend) + "\n" : `backend: ${backend.build}\n${backend.systemInfo}\n`);

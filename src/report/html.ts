@@ -176,12 +176,16 @@ export function renderPage(input: ReportInput, figures: readonly PageFigure[], m
   const models = Object.keys(input.models);
   const figs = (s: SectionId) => figures.filter((f) => f.section === s).map(figureHtml).join("\n");
   const sections: [string, string, string][] = [];
-  sections.push(["summary", "Summary", summaryTable(input)]);
-  sections.push(["recognition", SECTION_TITLES.recognition, `${figs("recognition")}\n${recognitionTable(input)}`]);
-  sections.push(["similarity", SECTION_TITLES.similarity, figs("similarity") || "<p>No similarity results.</p>"]);
-  const transfer = `${figs("transfer")}\n${transferRateTable(input)}`;
-  if (transfer.trim()) sections.push(["transfer", SECTION_TITLES.transfer, transfer]);
-  sections.push(["correlation", SECTION_TITLES.correlation, `${correlationTable(input)}\n${figs("correlation")}`]);
+  // A control folder alone has no analysis results: only its own section and the provenance.
+  if (models.length) {
+    sections.push(["summary", "Summary", summaryTable(input)]);
+    sections.push(["recognition", SECTION_TITLES.recognition, `${figs("recognition")}\n${recognitionTable(input)}`]);
+    const hasSimilarity = Object.values(input.models).some((r) => r.similarity.aggregate.langs.length > 0);
+    sections.push(["similarity", SECTION_TITLES.similarity, figs("similarity") || (hasSimilarity ? "" : "<p>No similarity results in the input (recognition output only; valuelens analyze writes every table).</p>")]);
+    const transfer = `${figs("transfer")}\n${transferRateTable(input)}`;
+    if (transfer.trim()) sections.push(["transfer", SECTION_TITLES.transfer, transfer]);
+    if (hasSimilarity) sections.push(["correlation", SECTION_TITLES.correlation, `${correlationTable(input)}\n${figs("correlation")}`]);
+  }
   if (input.control?.curves.length) {
     const notes = input.control.notes?.length ? `<ul class="notes">${input.control.notes.map((n) => `<li>${esc(n)}</li>`).join("")}</ul>` : "";
     sections.push(["control", SECTION_TITLES.control, `${notes}${figs("control")}`]);

@@ -121,8 +121,32 @@ function fromRunSummary(json: Record<string, unknown>, where: string): ReportInp
   return { models, ...(typeof json.name === "string" ? { title: json.name } : {}), ...(Array.isArray(json.notes) ? { notes: json.notes.map(String) } : {}) };
 }
 
+/** `valuelens recognize --json`: recognition (and cross-lingual recognition) only; no similarity was computed. */
+function looksLikeRecognition(x: unknown): x is Record<string, unknown> {
+  return isObject(x) && typeof x.method === "string" && Array.isArray(x.layers) && isObject(x.recognition) && !isObject(x.similarity);
+}
+
+function fromRecognition(json: Record<string, unknown>, where: string, fallbackName: string): ReportInput {
+  const recognition = json.recognition as AnalysisResults["recognition"];
+  const concepts = Array.isArray(json.concepts) ? (json.concepts as string[]) : Object.keys(recognition);
+  const langs = Array.isArray(json.langs) ? (json.langs as string[]) : [...new Set(concepts.flatMap((c) => Object.keys(recognition[c] ?? {})))];
+  if (!isObject(json.provenance)) throw new Error(`${where}: recognition output without provenance (re-run valuelens recognize --json with this version, or use valuelens analyze)`);
+  const candidate = {
+    ...json,
+    concepts,
+    langs,
+    ties: typeof json.ties === "string" ? json.ties : "correct",
+    similarity: { perConcept: {}, aggregate: { langs: [], values: [] } },
+  };
+  const r = checkAnalysisResults(candidate, where);
+  return { models: { [fallbackName || r.provenance.model?.name || "model"]: r } };
+}
+
 function fromJson(json: unknown, where: string, fallbackName: string): ReportInput {
   if (isObject(json) && json.format === "valuelens-run-summary") return fromRunSummary(json, where);
+  // A control experiment's summary.json (valuelens control --out DIR): a report of its curves alone.
+  if (isNestedControlSummary(json)) return { models: {}, control: checkControlSummary(json, where) };
+  if (looksLikeRecognition(json)) return fromRecognition(json, where, fallbackName);
   if (isObject(json) && isObject(json.models)) {
     const models: Record<string, AnalysisResults> = {};
     for (const [name, r] of Object.entries(json.models)) models[name] = checkAnalysisResults(r, `${where}: models.${name}`);
@@ -137,7 +161,9 @@ function fromJson(json: unknown, where: string, fallbackName: string): ReportInp
     const r = checkAnalysisResults(json, where);
     return { models: { [fallbackName || r.provenance.model?.name || "model"]: r } };
   }
-  throw new Error(`${where}: expected { models: { name: AnalysisResults } } or one AnalysisResults object`);
+  throw new Error(
+    `${where}: not something valuelens can report on: expected the output of valuelens run, demo, analyze, recognize --json or control (summary.json), or { models: { name: AnalysisResults } }`,
+  );
 }
 
 async function exists(path: string): Promise<boolean> {
