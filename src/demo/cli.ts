@@ -26,14 +26,16 @@ export async function demoCommand(argv: string[]): Promise<void> {
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}' (the output folder is --out DIR)`);
   const out = resolve(values.out ?? "valuelens-demo");
   const json = values.json ?? false;
+  const items = values.items !== undefined ? intFlag("items", values.items, undefined, 12) : undefined;
+  const bootstrap = values.bootstrap !== undefined ? intFlag("bootstrap", values.bootstrap, undefined, 10) : undefined;
   const lock = await claimOutput(out, { kind: "dir", force: values.force, what: "an earlier demo", marker: (d) => existsSync(join(d, "results.json")) || existsSync(join(d, "report.html")) });
   let r;
   try {
     r = await runDemo({
       out,
       small: values.small ?? false,
-      ...(values.items !== undefined ? { items: intFlag("items", values.items, undefined, 12) } : {}),
-      ...(values.bootstrap !== undefined ? { bootstrap: intFlag("bootstrap", values.bootstrap, undefined, 10) } : {}),
+      ...(items !== undefined ? { items } : {}),
+      ...(bootstrap !== undefined ? { bootstrap } : {}),
       control: !values["no-control"],
       log: json ? undefined : (line) => process.stderr.write(`demo: ${line}\n`),
     });
