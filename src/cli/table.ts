@@ -1,16 +1,7 @@
-// Plain-text tables and numbers for the CLI's human-readable output: one number style everywhere.
+// Plain-text tables for the CLI's human-readable output, in the one number style of util/format.ts.
+import { fixed } from "../util/format.js";
 
-/** `x` with `digits` decimals; never "-0.000" (a value that rounds to zero has no sign); "—" when not finite. */
-export function fixed(x: number, digits = 3): string {
-  if (!Number.isFinite(x)) return "—";
-  const s = x.toFixed(digits);
-  return /^-0(\.0*)?$/.test(s) ? s.slice(1) : s;
-}
-
-/** A percentage (0..100) as everywhere in valuelens: one decimal, as the report prints it. */
-export function percent(x: number): string {
-  return Number.isFinite(x) ? `${fixed(x, 1)}%` : "—";
-}
+export { fixed, percent } from "../util/format.js";
 
 /** Language pairs below which a correlation over pairs is too noisy to read (5 languages = 10 pairs). */
 export const MIN_CORRELATION_PAIRS = 10;

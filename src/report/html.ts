@@ -2,6 +2,7 @@
 import { fin, meanOf, offDiagonalMean, recognitionRows, union } from "./data.js";
 import type { SectionId } from "./figures.js";
 import type { ReportInput } from "./types.js";
+import { fixed } from "../util/format.js";
 
 export interface PageFigure {
   id: string;
@@ -27,13 +28,13 @@ export function esc(s: unknown): string {
 
 function fmt(x: unknown, digits = 3): string {
   const v = fin(x);
-  return v === null ? "—" : v.toFixed(digits);
+  return v === null ? "—" : fixed(v, digits);
 }
 
 function ci(lo: unknown, hi: unknown): string {
   const a = fin(lo);
   const b = fin(hi);
-  return a === null || b === null ? "" : `[${a.toFixed(3)}, ${b.toFixed(3)}]`;
+  return a === null || b === null ? "" : `[${fixed(a, 3)}, ${fixed(b, 3)}]`;
 }
 
 function table(head: readonly string[], rows: ReadonlyArray<ReadonlyArray<string>>, cls = ""): string {
@@ -91,7 +92,7 @@ function transferRateTable(input: ReportInput): string {
   const withT = Object.entries(input.models).filter(([, r]) => r.transfer);
   if (!withT.length) return "";
   const langs = union(withT.map(([, r]) => r.transfer!.langs));
-  const rows = withT.map(([model, r]) => [esc(model), ...langs.map((l) => (l in r.transfer!.rate.perTarget ? `${fmt(r.transfer!.rate.perTarget[l], 0)}%` : "—")), `${fmt(r.transfer!.rate.mean, 1)}%`]);
+  const rows = withT.map(([model, r]) => [esc(model), ...langs.map((l) => (l in r.transfer!.rate.perTarget ? `${fmt(r.transfer!.rate.perTarget[l], 1)}%` : "—")), `${fmt(r.transfer!.rate.mean, 1)}%`]);
   return `<p>Transfer rate of a target: the share of the other source languages whose vector recognises the target's pairs at least as well as the target's own (T ≥ 0).</p>${table(["model", ...langs, "mean"], rows, "num")}`;
 }
 

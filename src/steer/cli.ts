@@ -133,7 +133,7 @@ export async function controlCommand(argv: string[]): Promise<void> {
   need("model", values.model);
   need("vectors", values.vectors);
   need("layers", values.layers);
-  if (!values.prompts === !values.dataset) throw new UsageError("give either --prompts FILE.jsonl or --dataset NAME (not both)");
+  if (!values.prompts === !values.dataset) throw new UsageError("give either --prompts or --dataset (--prompts FILE.jsonl or --dataset NAME, not both)");
   if (values.resume && values.force) throw new UsageError("--resume and --force contradict each other: --resume keeps the finished rows, --force discards them");
   const dataset = values.dataset ? choiceFlag("dataset", values.dataset, PROMPT_DATASETS, "multijail") : undefined;
   if (dataset) need("data-root", values["data-root"]);
