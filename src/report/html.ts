@@ -159,7 +159,7 @@ table{border-collapse:collapse;margin:.6em 0;font-size:.85em}th,td{border:1px so
 th{background:#f2f2f2}table.num td{font-variant-numeric:tabular-nums}table.kv td:first-child{color:#555;white-space:nowrap}
 code{font-size:.92em}code.wrap{word-break:break-all}
 figure.fig{margin:1.2em 0;padding:8px;border:1px solid #eee;border-radius:4px}
-.svgwrap{overflow-x:auto}.svgwrap svg{display:block;max-width:none}
+.svgwrap svg{display:block;max-width:100%;height:auto}
 figcaption{font-size:.88em;color:#333;margin-top:6px}.files{color:#777;font-size:.9em}
 details summary{cursor:pointer;margin:.5em 0}
 `;
