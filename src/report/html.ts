@@ -114,6 +114,16 @@ function correlationTable(input: ReportInput): string {
   )}`;
 }
 
+/** The split as counts (a capture) or as shares (a run, whose counts differ per cell). */
+function splitText(p: ReportInput["models"][string]["provenance"]): string {
+  if (p.split) return `by ${esc(p.split.by)}, seed ${esc(p.split.seed)}: train ${esc(p.split.train)}, val ${esc(p.split.val)}, test ${esc(p.split.test)}`;
+  const s = p.extra && typeof p.extra === "object" ? (p.extra as { split?: { seed?: number; trainFraction?: number; valFraction?: number } }).split : undefined;
+  if (s && typeof s.seed === "number") {
+    return `by item, seed ${esc(s.seed)}: train+val share ${esc(s.trainFraction ?? "?")}, of it validation ${esc(s.valFraction ?? 0)}, rest test`;
+  }
+  return "—";
+}
+
 function provenanceSection(input: ReportInput, meta: PageMeta): string {
   const parts: string[] = [];
   for (const [model, r] of Object.entries(input.models)) {
@@ -128,10 +138,10 @@ function provenanceSection(input: ReportInput, meta: PageMeta): string {
       ["extraction method / ties", `${esc(r.method)} / ${esc(r.ties)}`],
       ["position / layer convention", `${esc(p.position)} / ${esc(p.layerConvention)}`],
       ["templates", Object.entries(p.templates ?? {}).map(([id, t]) => `<code>${esc(id)}</code>: <code>${esc(t)}</code>`).join("<br>") || "—"],
-      ["split", p.split ? `by ${esc(p.split.by)}, seed ${esc(p.split.seed)}: train ${esc(p.split.train)}, val ${esc(p.split.val)}, test ${esc(p.split.test)}` : "—"],
+      ["split", splitText(p)],
       ["extraction seed", esc(seed)],
       ["layers", esc(r.layers.join(", "))],
-      ["valuelens version / created", `${esc(p.valuelensVersion)} / ${esc(p.createdAt)}`],
+      ["valuelens version / created", `${esc(p.valuelensVersion || "—")} / ${esc(p.createdAt || "—")}`],
       ["extra", extra ? `<code class="wrap">${esc(extra.length > 4000 ? `${extra.slice(0, 4000)}…` : extra)}</code>` : "—"],
     ];
     parts.push(`<h3>${esc(model)}</h3>${table(["", ""], rows.map(([k, v]) => [esc(k), v]), "kv")}`);

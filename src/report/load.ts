@@ -86,7 +86,16 @@ async function readJson(path: string): Promise<unknown> {
  * A `valuelens run` / `merge` summary (summary.json): one AnalysisResults per model and extraction method
  * (named `model` or `model/method` when a run has several methods).
  */
-function fromRunSummary(json: Record<string, unknown>, where: string): ReportInput {
+/** What the report reads from a run folder's run.json (kept loose: the report does not depend on src/run). */
+interface RunFacts {
+  versions?: { valuelens?: string };
+  startedAt?: string;
+  updatedAt?: string;
+  manifest?: { split?: { seed?: number; trainFraction?: number; valFraction?: number }; extract?: { seed?: number } };
+  models?: Record<string, { path?: string }>;
+}
+
+function fromRunSummary(json: Record<string, unknown>, where: string, run: RunFacts | null = null): ReportInput {
   const models: Record<string, AnalysisResults> = {};
   for (const [id, entry] of Object.entries(isObject(json.results) ? json.results : {})) {
     if (!isObject(entry) || !isObject(entry.model) || !isObject(entry.methods)) throw new Error(`${where}: results.${id} is malformed`);
@@ -97,6 +106,8 @@ function fromRunSummary(json: Record<string, unknown>, where: string): ReportInp
       const recognition = (isObject(r.recognition) ? r.recognition : {}) as AnalysisResults["recognition"];
       const concepts = Object.keys(recognition);
       const langs = [...new Set(concepts.flatMap((c) => Object.keys(recognition[c])))];
+      const split = run?.manifest?.split;
+      const modelPath = run?.models?.[id]?.path;
       const candidate = {
         ...r,
         method,
@@ -106,12 +117,14 @@ function fromRunSummary(json: Record<string, unknown>, where: string): ReportInp
         ties: "correct",
         provenance: {
           kind: "vectors",
-          valuelensVersion: "",
-          createdAt: "",
-          model: { file: id, sha256: m.sha256 ?? "", arch: m.arch ?? "", name: m.name ?? id, nLayer: m.nLayer ?? 0, nEmbd: m.nEmbd ?? 0 },
+          valuelensVersion: run?.versions?.valuelens ?? "",
+          createdAt: run?.updatedAt ?? run?.startedAt ?? "",
+          model: { file: modelPath ? basename(modelPath) : id, sha256: m.sha256 ?? "", arch: m.arch ?? "", name: m.name ?? id, nLayer: m.nLayer ?? 0, nEmbd: m.nEmbd ?? 0 },
           layerConvention: "hf-hidden-states",
           position: "last",
           templates: m.template ? { [m.template]: m.template } : {},
+          // A run records its split as shares and a seed (counts differ per cell): the report prints these.
+          ...(split ? { extra: { split: { by: "item", ...split }, ...(run?.manifest?.extract?.seed !== undefined ? { seed: run.manifest.extract.seed } : {}) } } : {}),
         },
       };
       models[methods.length > 1 ? `${id}/${method}` : id] = checkAnalysisResults(candidate, `${where}: results.${id}.methods.${method}`);
@@ -142,8 +155,8 @@ function fromRecognition(json: Record<string, unknown>, where: string, fallbackN
   return { models: { [fallbackName || r.provenance.model?.name || "model"]: r } };
 }
 
-function fromJson(json: unknown, where: string, fallbackName: string): ReportInput {
-  if (isObject(json) && json.format === "valuelens-run-summary") return fromRunSummary(json, where);
+function fromJson(json: unknown, where: string, fallbackName: string, run: RunFacts | null = null): ReportInput {
+  if (isObject(json) && json.format === "valuelens-run-summary") return fromRunSummary(json, where, run);
   // A control experiment's summary.json (valuelens control --out DIR): a report of its curves alone.
   if (isNestedControlSummary(json)) return { models: {}, control: checkControlSummary(json, where) };
   if (looksLikeRecognition(json)) return fromRecognition(json, where, fallbackName);
@@ -191,7 +204,11 @@ export async function loadRunResults(path: string): Promise<ReportInput> {
   const main = join(path, "results.json");
   const summary = join(path, "summary.json");
   if (await exists(main)) input = fromJson(await readJson(main), main, basename(path));
-  else if (await exists(summary)) input = fromJson(await readJson(summary), summary, basename(path));
+  else if (await exists(summary)) {
+    const runJson = join(path, "run.json");
+    const run = (await exists(runJson)) ? ((await readJson(runJson)) as RunFacts) : null;
+    input = fromJson(await readJson(summary), summary, basename(path), run);
+  }
   else {
     const files = (await readdir(path)).filter((f) => f.endsWith(".results.json")).sort();
     if (files.length === 0) throw new Error(`${path}: no results.json and no *.results.json files (run \`valuelens run\` or \`valuelens demo\` first)`);
