@@ -266,6 +266,7 @@ describe.skipIf(!hasVocabs)("outputs, errors and reports on a planted model", ()
       const html = readFileSync(join(tmp.dir, "steps", "analysis.html"), "utf8");
       expect(html).toMatch(/id="fig-similarity-aggregate"/);
       expect(html).toMatch(/id="fig-transfer/);
+      expect(html).toMatch(/class="warn"><b>[^<]+<\/b>: the correlation rests on 3 language pairs/);
 
       const rec = await runCli(["recognize", "--activations", acts, "--vectors", vecs, "--bootstrap", "50", "--progress", "none", "--json"]);
       const recFile = join(tmp.dir, "steps", "recognition.json");

@@ -2,7 +2,7 @@
 import { fin, meanOf, offDiagonalMean, recognitionRows, union } from "./data.js";
 import type { SectionId } from "./figures.js";
 import type { ReportInput } from "./types.js";
-import { fixed } from "../util/format.js";
+import { fewPairsWarning, fixed } from "../util/format.js";
 
 export interface PageFigure {
   id: string;
@@ -107,11 +107,15 @@ function correlationTable(input: ReportInput): string {
   }
   if (!rows.length) return "<p>No model had at least three languages with lang2vec data: no correlation was computed.</p>";
   rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const few = Object.entries(input.models).flatMap(([model, r]) => {
+    const w = r.correlation ? fewPairsWarning(r.correlation.langs.length) : null;
+    return w ? [`<p class="warn"><b>${esc(model)}</b>: ${esc(w)}.</p>`] : [];
+  });
   return `<p>Pearson r between cross-lingual concept similarity and linguistic similarity (1 − lang2vec distance), per lang2vec feature type. <em>Direct</em>: all language pairs. <em>Split</em>: mean of r over pairs involving a high-resource language and r over pairs of two low-resource languages. <em>Released code</em>: the value the authors' released script computes (pairs misaligned by one; shown for comparison only).</p>${table(
     ["lang2vec type", "model", "languages", "high-resource", "direct r", "split r", "split: high", "split: low", "released-code r"],
     rows,
     "num",
-  )}`;
+  )}${few.join("")}`;
 }
 
 /** The split as counts (a capture) or as shares (a run, whose counts differ per cell). */
@@ -171,7 +175,7 @@ code{font-size:.92em}code.wrap{word-break:break-all}
 figure.fig{margin:1.2em 0;padding:8px;border:1px solid #eee;border-radius:4px}
 .svgwrap svg{display:block;max-width:100%;height:auto}
 figcaption{font-size:.88em;color:#333;margin-top:6px}.files{color:#777;font-size:.9em}
-details summary{cursor:pointer;margin:.5em 0}
+details summary{cursor:pointer;margin:.5em 0}.warn{color:#8a4b00}
 `;
 
 const SECTION_TITLES: Record<SectionId, string> = {

@@ -11,3 +11,13 @@ export function fixed(x: number, digits = 3): string {
 export function percent(x: number): string {
   return Number.isFinite(x) ? `${fixed(x, 1)}%` : "—";
 }
+
+/** Language pairs below which a correlation over pairs is too noisy to read (5 languages = 10 pairs). */
+export const MIN_CORRELATION_PAIRS = 10;
+
+/** A warning when a correlation over the language pairs of `nLangs` languages rests on too few pairs. */
+export function fewPairsWarning(nLangs: number): string | null {
+  const pairs = (nLangs * (nLangs - 1)) / 2;
+  if (pairs >= MIN_CORRELATION_PAIRS) return null;
+  return `the correlation rests on ${pairs} language pair${pairs === 1 ? "" : "s"} (${nLangs} languages): with fewer than ${MIN_CORRELATION_PAIRS} pairs r says little (|r| = 1 is likely by chance)`;
+}
