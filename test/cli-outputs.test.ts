@@ -207,6 +207,9 @@ describe.skipIf(!hasVocabs)("outputs, errors and reports on a planted model", ()
     const allowed = await runCli([...base(out), "--langs", "en,de", "--limit", "10", "--allow-missing", "--progress", "none"]);
     expect(allowed.code, allowed.stderr).toBe(0);
     expect(allowed.stderr).toMatch(/warning: no pairs for language 'de'; going on without them/);
+    const mv = await runCli(["capture", "--model", world.modelPath, "--data", join(FIXTURES, "mvalue"), "--concepts", "moralty", "--out", join(tmp.dir, "mv.arrow")]);
+    expect(mv.code).toBe(2);
+    expect(mv.stderr).toMatch(/--concepts: no pairs for 'moralty'; did you mean morality\? \(the data has: deontology, morality, truthfulness\)/);
     const ds = await runCli(["capture", "--model", world.modelPath, "--dataset", "multijial", "--data-root", FIXTURES, "--out", join(tmp.dir, "mj.arrow")]);
     expect(ds.code).toBe(2);
     expect(ds.stderr).toMatch(/--dataset: unknown dataset 'multijial'; did you mean multijail\?/);

@@ -1,6 +1,6 @@
 // Where pairs come from: an MVALUE folder, a JSONL file of pairs, or named dataset adapters over a data
 // root. One entry point so the CLI and experiment manifests load data the same way.
-import { stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { loadMvalue } from "../data/mvalue.js";
 import { readPairsJsonl } from "../data/jsonl.js";
 import { loadDatasets } from "./datasets.js";
@@ -101,7 +101,9 @@ export async function loadPairs(src: PairSource): Promise<LoadedPairSource> {
       throw new Error(`data '${src.data}' does not exist`);
     }
     if (isDir) {
-      const byConcept = await loadMvalue(src.data, { concepts: src.concepts, languages: src.langs });
+      // Concepts without a folder are left to the missing-data check, which names them and the ones present.
+      const folders = new Set((await readdir(src.data, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name));
+      const byConcept = await loadMvalue(src.data, { concepts: src.concepts?.filter((c) => folders.has(c)), languages: src.langs });
       loaded.push(...Object.values(byConcept));
     } else {
       loaded.push({ pairs: await readPairsJsonl(src.data), report: emptyReport() });
