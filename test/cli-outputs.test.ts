@@ -135,7 +135,14 @@ describe.skipIf(!hasVocabs)("outputs, errors and reports on a planted model", ()
     const out = join(tmp.dir, "mix.arrow");
     const first = startCli([...base(out), "--langs", "en", "--progress", "json"]);
     await first.started;
-    const second = await runCli([...base(out), "--langs", "es,fr", "--progress", "none"]);
+    // Pause the first mid-capture (as a slow capture would be) so the race does not depend on machine speed.
+    first.child.kill("SIGSTOP");
+    let second: CliResult;
+    try {
+      second = await runCli([...base(out), "--langs", "es,fr", "--progress", "none"]);
+    } finally {
+      first.child.kill("SIGCONT");
+    }
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(new RegExp(`mix\\.arrow is being written by another valuelens process \\(pid ${first.child.pid} on .*capture .*--langs en`));
     const a = await first.done;
