@@ -102,7 +102,8 @@ export async function main(argv: string[]): Promise<number> {
     const message = e instanceof Error ? e.message : String(e);
     process.stderr.write(`valuelens ${name}: ${message}\n`);
     if (e instanceof UsageError) return 2;
-    if (e instanceof InterruptedError) return 130;
+    // Ctrl-C: the command's own InterruptedError, or the platform's AbortError from a stage it reached.
+    if (e instanceof InterruptedError || (e instanceof Error && e.name === "AbortError")) return 130;
     return 1;
   }
 }
