@@ -22,6 +22,10 @@ test.skipIf(!hasVocabs)("the shipped synthetic grid runs and its folder renders 
   const names = Object.entries(summary.results).flatMap(([id, r]) => Object.keys(r.methods).map((m) => `${id}/${m}`));
   for (const n of names) expect(html).toContain(n);
   expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href="http/);
+  // Provenance from run.json: the model's file (not its id), the split's seed and shares, version and date.
+  expect(html).toMatch(/model file<\/td><td><code>[^<]+\.gguf<\/code>/);
+  expect(html).toMatch(/by item, seed \d+: train\+val share 0\.\d+/);
+  expect(html).toMatch(/valuelens version \/ created<\/td><td>\d+\.\d+\.\d+ \/ \d{4}-\d\d-\d\dT/);
   const figs = readdirSync(join(out, "figures"));
   expect(figs.filter((f) => f.endsWith(".svg")).length).toBeGreaterThanOrEqual(8);
   expect(figs.filter((f) => f.endsWith(".png")).length).toBe(figs.filter((f) => f.endsWith(".svg")).length);

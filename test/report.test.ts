@@ -3,7 +3,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
-import { buildReport, loadRunResults, reportFigures, type ReportInput, type ReportOutput } from "../src/report/index.js";
+import { buildReport, loadRunResults, renderSvg, reportFigures, type ReportInput, type ReportOutput } from "../src/report/index.js";
+import { FIGURE_WIDTH } from "../src/report/figures.js";
 import { reportCommand } from "../src/report/cli.js";
 import { fixtureControl, fixtureResults } from "./helpers/report-fixture.js";
 import { tempDir } from "./helpers/fixtures.js";
@@ -162,11 +163,27 @@ describe("report", () => {
       expect(f.width, f.id!).toBeGreaterThan(100);
       expect(f.height, f.id!).toBeGreaterThan(100);
       expect(f.marks, f.id!).toBeGreaterThanOrEqual(10);
+      expect(f.width, `${f.id} fits its card`).toBeLessThanOrEqual(f.containerWidth + 0.5);
     }
+    expect(page.horizontalOverflow, "no horizontal scrollbar at 1,280 px").toBeLessThanOrEqual(0);
     // Heatmap cells are drawn: the aggregate has 2 models × 5 × 5 cells.
     expect(page.aggregateCells).toBe(2 * LANGS.length * LANGS.length);
     expect(page.tables).toBeGreaterThanOrEqual(5);
     expect(page.problems).toEqual([]);
     expect(page.offline).toEqual([]);
   });
+
+  test("a wide grid (6 models × 16 languages × 4 concepts): every figure fits the report's column at 1,280 px", async () => {
+    const langs = ["en", "zh", "fr", "es", "pt", "vi", "ca", "id", "ja", "ko", "fi", "hu", "ta", "te", "sw", "ny"];
+    const concepts = ["morality", "fairness", "truthfulness", "toxicity"];
+    const models: ReportInput["models"] = {};
+    for (const [i, name] of ["qwen-7b/mean_diff", "qwen-7b/pca", "llama2-13b/mean_diff", "llama2-13b/pca", "bloomz-7b1/mean_diff", "bloomz-7b1/pca"].entries()) {
+      models[name] = fixtureResults({ name, langs, concepts, nLayer: 32, share: 0.3 + 0.1 * i, seed: 10 + i });
+    }
+    for (const f of reportFigures({ models })) {
+      const r = await renderSvg(f.spec, []);
+      expect(r.width, f.id).toBeLessThanOrEqual(FIGURE_WIDTH);
+      expect(r.width, f.id).toBeGreaterThan(200);
+    }
+  }, 120_000);
 });

@@ -1,93 +1,145 @@
 // `valuelens extract | recognize | similarity | transfer | correlate`: thin commands over src/pipeline.
 import { MODEL_PRESETS, presetForModel, PROPORTION_METHODS, type Interval, type ModelFamily } from "../analysis/index.js";
 import { EXTRACT_METHODS, RANDOM_VARIANTS, type ExtractMethod } from "../extract/index.js";
-import { analyze, selectVectors, similarityFromVectors, type AnalysisResults, type AnalyzeOptions } from "../pipeline/analyze.js";
+import { analyze, selectVectors, similarityFromVectors, type AnalyzeOptions } from "../pipeline/analyze.js";
 import { extractToStore } from "../pipeline/extract.js";
-import { readVectors } from "../store/index.js";
+import { MissingDataError } from "../pipeline/sources.js";
+import { readVectors, type VectorFile } from "../store/index.js";
 import { createProgress, type ProgressMode } from "../progress/progress.js";
-import { choiceFlag, intFlag, listFlag, parseFlags, UsageError } from "./args.js";
-import { formatMatrix, formatTable } from "./table.js";
+import { checkChoices, choiceFlag, didYouMean, intFlag, listFlag, parseCommand, required, UsageError, type CommandSpec, type FlagTable, type FlagValues } from "./args.js";
+import { claimOutput } from "./outputs.js";
+import { missingMessage } from "./pairs.js";
+import { fewPairsWarning, fixed, formatMatrix, formatTable, percent } from "./table.js";
 
-export const extractUsage = `usage: valuelens extract --activations acts.arrow --out vectors.arrow [options]
-  --method M[,M]     mean_diff (default; the paper's) | pca | random | logistic
-  --layers L         layers to extract (default: all stored)
-  --concepts a,b     --langs en,fr   restrict (default: all in the file)
-  --seed N           seed of PCA pair order, logistic init and (with the cell) the random baseline (default 1)
-  --random-variant V gaussian (default: a random unit vector per cell) | shuffle (the paper's label
-                     permutation: mean difference after swapping a random half of the pairs)
-  --progress MODE    auto | bar | json | none
-  --json             print a JSON summary`;
+// One table of every analysis flag; each command's spec picks the ones that apply to it.
+export const ANALYSIS_FLAGS = {
+  activations: { type: "string", arg: "FILE", help: "activation file (valuelens capture)" },
+  vectors: { type: "string", arg: "FILE", help: "vector file (valuelens extract)" },
+  method: { type: "string", arg: "M", help: "which vectors to use: mean_diff | pca | random | logistic (default: the first in the file)" },
+  concepts: { type: "string", arg: "a,b", help: "restrict to these concepts (default: all in the file)" },
+  langs: { type: "string", arg: "en,fr", help: "restrict to these languages (default: all in the file)" },
+  ties: { type: "string", arg: "T", help: "correct (default; a tied pair counts as recognised, as the paper's code) | incorrect" },
+  interval: { type: "string", arg: "M", help: "wilson (default) | clopper-pearson: 95% interval of each accuracy, over source items\n(pairs sharing a question or scenario count as one cluster)" },
+  bootstrap: { type: "string", arg: "N", help: "cluster-bootstrap resamples for the test-picked maximum and held-out transfer (default 1000; 0 = none)" },
+  replicates: { type: "string", arg: "N", help: "random baseline: draws per cell, averaged with their spread (default 10)" },
+  layer: { type: "string", arg: "K", help: "also aggregate similarity at this fixed layer (the model's numbering, 1..L)" },
+  family: { type: "string", arg: "F", help: "llama2-chat | qwen-chat | bloomz: the paper's correlation setting for that family (drops\nits 4 excluded languages, the authors' language order, its high-resource set);\ndefault: detected from the model name, else none" },
+  high: { type: "string", arg: "en,zh", help: "high-resource languages of the split correlation (overrides the family's)" },
+  permutations: { type: "string", arg: "N", help: "Mantel permutations for the correlation p-values (default 9999)" },
+  "cross-lingual": { type: "boolean", help: "also vector-of-A on test-pairs-of-B for every pair of languages" },
+  progress: { type: "string", arg: "MODE", help: "auto | bar | json | none" },
+  json: { type: "boolean", help: "exact numbers as JSON on stdout" },
+} as const satisfies FlagTable;
+const F = ANALYSIS_FLAGS;
+
+export const extractSpec = {
+  name: "extract",
+  synopsis: "--activations acts.arrow --out vectors.arrow [options]",
+  about: "activations (train split) → one concept vector per concept, language, layer and method",
+  flags: {
+    activations: F.activations,
+    out: { type: "string", arg: "FILE", help: "the vector file to write" },
+    method: { type: "string", arg: "M[,M]", help: "mean_diff (default; the paper's) | pca | random | logistic" },
+    layers: { type: "string", arg: "L", help: "layers to extract, e.g. 1,2,final_norm (default: all stored)" },
+    concepts: F.concepts,
+    langs: F.langs,
+    seed: { type: "string", arg: "N", help: "seed of PCA pair order, logistic init and (with the cell) the random baseline (default 1)" },
+    "random-variant": { type: "string", arg: "V", help: "gaussian (default: a random unit vector per cell) | shuffle (the paper's label\npermutation: mean difference after swapping a random half of the pairs)" },
+    force: { type: "boolean", help: "replace an existing --out (default: refuse)" },
+    progress: F.progress,
+    json: { type: "boolean", help: "print a JSON summary" },
+  },
+} as const satisfies CommandSpec;
 
 export async function extractCommand(argv: string[]): Promise<void> {
-  const { values } = parseFlags(
-    argv,
-    { activations: { type: "string" }, out: { type: "string" }, method: { type: "string" }, layers: { type: "string" }, concepts: { type: "string" }, langs: { type: "string" }, seed: { type: "string" }, "random-variant": { type: "string" }, progress: { type: "string" }, json: { type: "boolean" } },
-    extractUsage,
-  );
-  if (!values.activations || !values.out) throw new UsageError(`--activations and --out are required\n\n${extractUsage}`);
+  const { values } = parseCommand(extractSpec, argv);
+  const activations = required(values.activations, "--activations", "the activation file to read");
+  const out = required(values.out, "--out", "the vector file to write");
   const methods = (listFlag(values.method) ?? ["mean_diff"]) as ExtractMethod[];
-  for (const m of methods) if (!EXTRACT_METHODS.includes(m)) throw new UsageError(`--method: unknown method '${m}' (have: ${EXTRACT_METHODS.join(", ")})`);
-  const r = await extractToStore({
-    activations: values.activations,
-    out: values.out,
-    methods,
-    layers: listFlag(values.layers),
-    concepts: listFlag(values.concepts),
-    langs: listFlag(values.langs),
-    seed: intFlag("seed", values.seed, 1, 0),
-    methodOptions: { random: { variant: choiceFlag("random-variant", values["random-variant"], RANDOM_VARIANTS, "gaussian") } },
-    progress: createProgress(choiceFlag("progress", values.progress, ["auto", "bar", "json", "none"] as const, "auto") as ProgressMode),
-  });
-  if (values.json) process.stdout.write(JSON.stringify({ ...r, methods }) + "\n");
-  else process.stdout.write(`wrote ${r.vectors} vectors (${methods.join(", ")}; ${r.layers} layers) to ${r.path} in ${r.seconds.toFixed(1)} s${r.empty.length ? `; no training pairs for ${r.empty.join(", ")}` : ""}\n`);
+  checkChoices("--method", methods, EXTRACT_METHODS, "method");
+  const seed = intFlag("seed", values.seed, 1, 0);
+  const methodOptions = { random: { variant: choiceFlag("random-variant", values["random-variant"], RANDOM_VARIANTS, "gaussian") } };
+  const progress = createProgress(choiceFlag("progress", values.progress, ["auto", "bar", "json", "none"] as const, "auto") as ProgressMode);
+  const lock = await claimOutput(out, { kind: "file", force: values.force, what: "a vector file" });
+  try {
+    const r = await extractToStore({ activations, out, methods, layers: listFlag(values.layers), concepts: listFlag(values.concepts), langs: listFlag(values.langs), seed, methodOptions, progress }).catch((e: unknown) => {
+      throw e instanceof MissingDataError ? new UsageError(missingMessage(e)) : e;
+    });
+    if (values.json) process.stdout.write(JSON.stringify({ ...r, methods }) + "\n");
+    else process.stdout.write(`wrote ${r.vectors} vectors (${methods.join(", ")}; ${r.layers} layers) to ${r.path} in ${r.seconds.toFixed(1)} s${r.empty.length ? `; no training pairs for ${r.empty.join(", ")}` : ""}\n`);
+  } finally {
+    await lock.release();
+  }
 }
 
-const analysisFlags = {
-  activations: { type: "string" },
-  vectors: { type: "string" },
-  method: { type: "string" },
-  concepts: { type: "string" },
-  langs: { type: "string" },
-  ties: { type: "string" },
-  bootstrap: { type: "string" },
-  interval: { type: "string" },
-  replicates: { type: "string" },
-  layer: { type: "string" },
-  family: { type: "string" },
-  high: { type: "string" },
-  permutations: { type: "string" },
-  progress: { type: "string" },
-  json: { type: "boolean" },
-} as const;
+const analysisSpec = <K extends keyof typeof F>(name: string, about: string, needsActs: boolean, keys: readonly K[]) =>
+  ({
+    name,
+    synopsis: `${needsActs ? "--activations acts.arrow " : ""}--vectors vectors.arrow [options]`,
+    about,
+    flags: Object.fromEntries(keys.map((k) => [k, F[k]])) as { [P in K]: (typeof F)[P] },
+  }) satisfies CommandSpec;
 
-const analysisUsage = (cmd: string, needsActs: boolean) => `usage: valuelens ${cmd} ${needsActs ? "--activations acts.arrow " : ""}--vectors vectors.arrow [options]
-  --method M         which vectors to use (default: the first method in the file)
-  --concepts a,b     --langs en,fr   restrict
-  --ties T           correct (default; a tied pair counts as recognised, as the paper's code) | incorrect
-  --interval M       wilson (default) | clopper-pearson: 95% interval of each accuracy, over source items
-                     (pairs sharing a question or scenario count as one cluster)
-  --bootstrap N      cluster-bootstrap resamples for the test-picked maximum (default 1000; 0 = none)
-  --replicates N     random baseline: draws per cell, averaged with their spread (default 10)
-  --layer K          also aggregate similarity at this fixed layer
-  --family F         llama2-chat | qwen-chat | bloomz: the paper's correlation setting for that family (drops
-                     its 4 excluded languages, the authors' language order, its high-resource set);
-                     default: detected from the model name, else none
-  --high en,zh       high-resource languages of the split correlation (overrides the family's)
-  --permutations N   Mantel permutations for the correlation p-values (default 9999)
-  --json             exact numbers as JSON`;
+export const recognizeSpec = analysisSpec("recognize", "recognition accuracy per layer with bootstrap CIs (best layer on test, and held out on validation)", true, [
+  "activations",
+  "vectors",
+  "method",
+  "concepts",
+  "langs",
+  "ties",
+  "interval",
+  "bootstrap",
+  "replicates",
+  "cross-lingual",
+  "progress",
+  "json",
+]);
+export const similaritySpec = analysisSpec("similarity", "cross-lingual cosine similarity of the concept vectors (max over layers, mean over concepts)", false, ["vectors", "method", "concepts", "langs", "layer", "json"]);
+export const transferSpec = analysisSpec("transfer", "transfer T(src→tgt) = acc(src vector on tgt) − acc(tgt vector on tgt), test-picked and held out", true, ["activations", "vectors", "method", "concepts", "langs", "ties", "bootstrap", "progress", "json"]);
+export const correlateSpec = analysisSpec("correlate", "Pearson r between cross-lingual similarity and lang2vec similarity", true, [
+  "activations",
+  "vectors",
+  "method",
+  "concepts",
+  "langs",
+  "family",
+  "high",
+  "permutations",
+  "progress",
+  "json",
+]);
 
-type AnalysisValues = { [K in keyof typeof analysisFlags]?: (typeof analysisFlags)[K]["type"] extends "boolean" ? boolean : string };
+export type AnalysisValues = FlagValues<typeof F>;
 
-async function runAnalysis(cmd: string, argv: string[], needsActs: boolean, crossLingual: boolean): Promise<{ r: AnalysisResults | null; values: AnalysisValues }> {
-  const usage = analysisUsage(cmd, needsActs);
-  const { values } = parseFlags(argv, analysisFlags, usage);
-  if (!values.vectors) throw new UsageError(`--vectors is required\n\n${usage}`);
-  if (needsActs && !values.activations) throw new UsageError(`--activations is required\n\n${usage}`);
-  if (!needsActs) return { r: null, values };
+
+/** The vector file, with --method, --concepts, --langs and --layer checked against what it holds. */
+async function checkedVectors(values: AnalysisValues): Promise<VectorFile> {
+  const path = required(values.vectors, "--vectors", "the vector file (valuelens extract)");
+  const vf = await readVectors(path);
+  const methods = [...new Set(vf.rows.map((r) => r.method))];
+  if (values.method !== undefined) {
+    checkChoices("--method", [values.method], EXTRACT_METHODS, "method");
+    checkChoices("--method", [values.method], methods, `method (not in ${path})`);
+  }
+  checkChoices("--concepts", listFlag(values.concepts), [...new Set(vf.rows.map((r) => r.concept))], `concept (not in ${path})`);
+  checkChoices("--langs", listFlag(values.langs), [...new Set(vf.rows.map((r) => r.lang))], `language (not in ${path})`);
+  if (values.layer !== undefined) {
+    const layers = [...new Set(vf.rows.map((r) => r.layer))];
+    if (!layers.includes(values.layer)) {
+      const n = vf.provenance.model?.nLayer;
+      throw new UsageError(`--layer ${values.layer}: no vectors at that layer (${n ? `the model has layers 1..${n}; ` : ""}${path} has ${layers.join(", ")})`);
+    }
+  }
+  return vf;
+}
+
+export async function analysisOptions(values: AnalysisValues, crossLingual: boolean): Promise<AnalyzeOptions> {
+  const vf = await checkedVectors(values);
+  const activations = required(values.activations, "--activations", "the activation file (valuelens capture)");
   const samples = intFlag("bootstrap", values.bootstrap, 1000, 0);
-  const opts: AnalyzeOptions = {
-    activations: values.activations!,
-    vectors: values.vectors,
+  return {
+    activations,
+    vectors: vf,
     method: values.method as ExtractMethod | undefined,
     concepts: listFlag(values.concepts),
     langs: listFlag(values.langs),
@@ -97,35 +149,32 @@ async function runAnalysis(cmd: string, argv: string[], needsActs: boolean, cros
     randomReplicates: intFlag("replicates", values.replicates, 10, 1),
     crossLingual,
     similarityLayer: values.layer,
-    ...(await correlationFlags(values)),
+    ...correlationFlags(values, vf),
     mantel: { permutations: intFlag("permutations", values.permutations, 9999, 1) },
     progress: createProgress(choiceFlag("progress", values.progress, ["auto", "bar", "json", "none"] as const, "auto") as ProgressMode),
   };
-  return { r: await analyze(opts), values };
 }
 
-async function correlationFlags(values: AnalysisValues): Promise<{ family?: ModelFamily; highResource?: string[] }> {
+function correlationFlags(values: AnalysisValues, vf: VectorFile): { family?: ModelFamily; highResource?: string[] } {
   const high = listFlag(values.high);
   if (values.family) {
-    if (!(values.family in MODEL_PRESETS)) throw new UsageError(`--family must be one of ${Object.keys(MODEL_PRESETS).join(", ")}`);
+    if (!(values.family in MODEL_PRESETS)) throw new UsageError(`--family must be one of ${Object.keys(MODEL_PRESETS).join(", ")} (got '${values.family}'${didYouMean(values.family, Object.keys(MODEL_PRESETS))})`);
     return { family: values.family as ModelFamily, ...(high ? { highResource: high } : {}) };
   }
-  const vf = await readVectors(values.vectors!);
   const p = presetForModel(`${vf.provenance.model.name} ${vf.provenance.model.file}`);
   return { ...(p ? { family: p.family } : {}), ...(high ? { highResource: high } : {}) };
 }
 
-export const recognizeUsage = analysisUsage("recognize", true) + "\n  --cross-lingual    also vector-of-A on test-pairs-of-B for every pair of languages";
-
 export async function recognizeCommand(argv: string[]): Promise<void> {
-  const cross = argv.includes("--cross-lingual");
-  const { r, values } = await runAnalysis("recognize", argv.filter((a) => a !== "--cross-lingual"), true, cross);
-  const res = r!;
+  const { values } = parseCommand(recognizeSpec, argv);
+  const cross = values["cross-lingual"] ?? false;
+  const res = await analyze(await analysisOptions(values, cross));
   if (values.json) {
-    process.stdout.write(JSON.stringify({ method: res.method, layers: res.layers, recognition: res.recognition, ...(cross ? { crossLingual: res.crossLingual } : {}) }) + "\n");
+    // concepts, langs, ties and provenance too, so `valuelens report` can render this output.
+    process.stdout.write(JSON.stringify({ method: res.method, layers: res.layers, concepts: res.concepts, langs: res.langs, ties: res.ties, provenance: res.provenance, recognition: res.recognition, ...(cross ? { crossLingual: res.crossLingual } : {}) }) + "\n");
     return;
   }
-  const ci = (c: Interval | undefined): string => (c ? `[${c.lo.toFixed(3)}, ${c.hi.toFixed(3)}]` : "");
+  const ci = (c: Interval | undefined): string => (c ? `[${fixed(c.lo, 3)}, ${fixed(c.hi, 3)}]` : "");
   const rows: (string | number)[][] = [];
   for (const [concept, byLang] of Object.entries(res.recognition)) {
     for (const [lang, s] of Object.entries(byLang)) {
@@ -146,7 +195,7 @@ export async function recognizeCommand(argv: string[]): Promise<void> {
     for (const [concept, byLang] of Object.entries(res.recognition)) {
       for (const [lang, s] of Object.entries(byLang)) {
         const x = s.baseline;
-        if (x) b.push([concept, lang, x.variant, String(x.replicates), x.noSelection.mean, x.noSelection.sd, `${x.noSelection.min.toFixed(3)} – ${x.noSelection.max.toFixed(3)}`, x.heldOut?.mean ?? NaN, x.oracle.mean]);
+        if (x) b.push([concept, lang, x.variant, String(x.replicates), x.noSelection.mean, x.noSelection.sd, `${fixed(x.noSelection.min, 3)} – ${fixed(x.noSelection.max, 3)}`, x.heldOut?.mean ?? NaN, x.oracle.mean]);
       }
     }
     process.stdout.write(
@@ -165,8 +214,8 @@ export async function recognizeCommand(argv: string[]): Promise<void> {
 }
 
 export async function similarityCommand(argv: string[]): Promise<void> {
-  const { values } = await runAnalysis("similarity", argv, false, false);
-  const vf = await readVectors(values.vectors!);
+  const { values } = parseCommand(similaritySpec, argv);
+  const vf = await checkedVectors(values);
   const sel = selectVectors(vf, { method: values.method as ExtractMethod | undefined, concepts: listFlag(values.concepts), langs: listFlag(values.langs) });
   const { method, concepts, langs, layers } = sel;
   const { similarity, fullConcepts } = similarityFromVectors(sel, values.layer, vf.provenance.model.nLayer);
@@ -192,8 +241,9 @@ export async function similarityCommand(argv: string[]): Promise<void> {
 }
 
 export async function transferCommand(argv: string[]): Promise<void> {
-  const { r, values } = await runAnalysis("transfer", argv, true, true);
-  const res = r!;
+  const { values } = parseCommand(transferSpec, argv);
+  // The bootstrap gives the held-out transfer its intervals (--bootstrap 0: none).
+  const res = await analyze(await analysisOptions(values, true));
   if (!res.transfer) throw new Error("transfer needs every concept to have vectors and test pairs in every language");
   if (values.json) {
     process.stdout.write(JSON.stringify({ method: res.method, transfer: res.transfer }) + "\n");
@@ -201,7 +251,7 @@ export async function transferCommand(argv: string[]): Promise<void> {
   }
   const t = res.transfer;
   process.stdout.write(formatMatrix("transfer T(src→tgt) = acc(src vector on tgt) − acc(tgt vector on tgt), best layer per cell, mean over concepts (rows: source)", t.langs, t.T.values));
-  process.stdout.write(`\ntransfer rate (share of other sources with T ≥ 0): ${t.langs.map((l) => `${l} ${t.rate.perTarget[l].toFixed(0)}%`).join(", ")}; mean ${t.rate.mean.toFixed(1)}%\n`);
+  process.stdout.write(`\ntransfer rate (share of other sources with T ≥ 0): ${t.langs.map((l) => `${l} ${percent(t.rate.perTarget[l])}`).join(", ")}; mean ${percent(t.rate.mean)}\n`);
   const h = t.heldOut;
   if (!h) {
     process.stdout.write("(no validation pairs: the held-out transfer with intervals needs a validation split)\n");
@@ -215,7 +265,7 @@ export async function transferCommand(argv: string[]): Promise<void> {
         ["", ...h.langs],
         h.T.values.map((row, s) => [
           h.langs[s],
-          ...row.map((v, c) => (s === c ? "0" : `${v.toFixed(3)} [${h.Tci.lo[s][c].toFixed(3)}, ${h.Tci.hi[s][c].toFixed(3)}]${atCeiling(s, c) ? "*" : ""}`)),
+          ...row.map((v, c) => (s === c ? "0" : `${fixed(v, 3)} [${fixed(h.Tci.lo[s][c], 3)}, ${fixed(h.Tci.hi[s][c], 3)}]${atCeiling(s, c) ? "*" : ""}`)),
         ]),
       ),
   );
@@ -223,14 +273,14 @@ export async function transferCommand(argv: string[]): Promise<void> {
     process.stdout.write("* at ceiling: both vectors got every test pair right, so the resamples cannot vary and the interval says nothing\n");
   }
   process.stdout.write(
-    `held-out transfer rate: ${h.langs.map((l) => `${l} ${h.rate.perTarget[l].toFixed(0)}%`).join(", ")}; mean ${h.rate.mean.toFixed(1)}% [${h.rate.meanCi.lo.toFixed(1)}, ${h.rate.meanCi.hi.toFixed(1)}]\n` +
+    `held-out transfer rate: ${h.langs.map((l) => `${l} ${percent(h.rate.perTarget[l])}`).join(", ")}; mean ${percent(h.rate.mean)} [${percent(h.rate.meanCi.lo)}, ${percent(h.rate.meanCi.hi)}]\n` +
       "  (the test-picked T above is optimistic; T = 0 counts as transfer in both, as in the paper)\n",
   );
 }
 
 export async function correlateCommand(argv: string[]): Promise<void> {
-  const { r, values } = await runAnalysis("correlate", argv, true, false);
-  const res = r!;
+  const { values } = parseCommand(correlateSpec, argv);
+  const res = await analyze({ ...(await analysisOptions(values, false)), bootstrap: false });
   if (!res.correlation) throw new Error("correlation needs at least three languages with lang2vec data (the paper's 16 languages are shipped)");
   if (values.json) {
     process.stdout.write(JSON.stringify({ method: res.method, correlation: res.correlation }) + "\n");
@@ -246,7 +296,8 @@ export async function correlateCommand(argv: string[]): Promise<void> {
     formatTable(
       ["type", "direct", "Mantel p", "split", "split high", "split low", "released code (off by one)"],
       Object.entries(c.table).map(([type, v]) => [type, v.direct, v.mantel ? v.mantel.p : NaN, v.split.mean, v.split.high, v.split.low, v.directReleasedCode]),
-      3,
     ),
   );
+  const warning = fewPairsWarning(c.langs.length);
+  if (warning) process.stderr.write(`warning: ${warning}\n`);
 }

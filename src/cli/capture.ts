@@ -4,56 +4,53 @@ import { splitByItem } from "../data/splits.js";
 import { resolveTemplate, chatTemplate, templateForModel, type PromptTemplate } from "../data/templates.js";
 import type { Split } from "../data/types.js";
 import { captureToStore } from "../pipeline/capture.js";
-import { limitUnits, loadPairs } from "../pipeline/sources.js";
-import { choiceFlag, intFlag, listFlag, numFlag, parseFlags, UsageError } from "./args.js";
-import { engineFlagSpec, engineFlagUsage, interruptSignal, openEngine, parseLayers, progressFor } from "./engine-flags.js";
+import { ADAPTERS } from "../data/adapters.js";
+import { limitUnits } from "../pipeline/sources.js";
+import { checkChoices, choiceFlag, intFlag, listFlag, numFlag, parseCommand, required, UsageError, type CommandSpec, type FlagValues } from "./args.js";
+import { engineFlags, InterruptedError, interruptSignal, openEngine, parseLayers, progressFor } from "./engine-flags.js";
+import { claimOutput } from "./outputs.js";
+import { loadCliPairs, loadReportLines, writeLoadReport } from "./pairs.js";
 
-export const captureUsage = `usage: valuelens capture --model M.gguf (--data DIR|FILE.jsonl | --dataset NAME[,NAME] --data-root DIR) --out acts.arrow [options]
-  --concepts a,b     concepts to capture (default: all in the data)
-  --langs en,fr      languages (default: all in the data)
-  --template T       llama2-chat | qwen-chat | bloomz | raw | gguf (the model's own chat template) | auto
-                     (suggested from the model's name) | a custom text containing {input}  (default auto)
-  --layers L         all (default) | 1,2,final_norm | 1-12,resid_post:24
-  --position P       last (default; what the paper uses) | mean
-  --seed N           split seed (default 1, as the paper)
-  --train-fraction X train+val share of items, rest = test (default 0.8, as the paper)
-  --val X            share of the train block held out for choosing the layer (default 0.1; 0 = paper setting)
-  --splits S         which splits to capture (default train,val,test)
-  --limit N          at most N items (pair groups) per concept, the same items in every language
-  --f16              store vectors as float16 (half the disk)
-  --resume           continue an interrupted (or finished) file: finished rows are skipped
-  --chunk N          texts per engine call (default 256)
-${engineFlagUsage}
-  --json             print a JSON summary on stdout`;
+export const captureSpec = {
+  name: "capture",
+  synopsis: "--model M.gguf (--data DIR|FILE.jsonl | --dataset NAME[,NAME] --data-root DIR) --out acts.arrow [options]",
+  about: "contrastive pairs → templated texts → residual-stream activations at every layer (Arrow file)",
+  flags: {
+    ...engineFlags,
+    data: { type: "string", arg: "DIR|FILE", help: "MVALUE folder or a .jsonl file of pairs" },
+    dataset: { type: "string", arg: "NAME[,NAME]", help: "dataset adapters (valuelens data list), read from --data-root" },
+    "data-root": { type: "string", arg: "DIR", help: "where the datasets are (valuelens data fetch puts them there)" },
+    concepts: { type: "string", arg: "a,b", help: "concepts to capture (default: all in the data)" },
+    langs: { type: "string", arg: "en,fr", help: "languages (default: all in the data)" },
+    "allow-missing": { type: "boolean", help: "a requested concept or language without pairs is a warning, not an error" },
+    template: {
+      type: "string",
+      arg: "T",
+      help: "llama2-chat | qwen-chat | bloomz | raw | gguf (the model's own chat template) | auto\n(suggested from the model's name) | a custom text containing {input}  (default auto)",
+    },
+    layers: { type: "string", arg: "L", help: "all (default) | 1,2,final_norm | 1-12,resid_post:24" },
+    position: { type: "string", arg: "P", help: "last (default; what the paper uses) | mean" },
+    seed: { type: "string", arg: "N", help: "split seed (default 1, as the paper)" },
+    "train-fraction": { type: "string", arg: "X", help: "train+val share of items, rest = test (default 0.8, as the paper)" },
+    val: { type: "string", arg: "X", help: "share of the train block held out for choosing the layer (default 0.1; 0 = paper setting)" },
+    splits: { type: "string", arg: "S", help: "which splits to capture (default train,val,test)" },
+    limit: { type: "string", arg: "N", help: "at most N items (pair groups) per concept, the same items in every language" },
+    f16: { type: "boolean", help: "store vectors as float16 (half the disk)" },
+    resume: { type: "boolean", help: "continue an interrupted (or finished) file: finished rows are kept, e.g. to add layers" },
+    force: { type: "boolean", help: "replace an existing --out (default: refuse)" },
+    chunk: { type: "string", arg: "N", help: "texts per engine call (default 256)" },
+    out: { type: "string", arg: "FILE", help: "the activation file (Arrow IPC stream)" },
+    json: { type: "boolean", help: "print a JSON summary on stdout" },
+  },
+} as const satisfies CommandSpec;
 
 export async function captureCommand(argv: string[]): Promise<void> {
-  const { values } = parseFlags(
-    argv,
-    {
-      ...engineFlagSpec,
-      data: { type: "string" },
-      dataset: { type: "string" },
-      "data-root": { type: "string" },
-      concepts: { type: "string" },
-      langs: { type: "string" },
-      template: { type: "string" },
-      layers: { type: "string" },
-      position: { type: "string" },
-      seed: { type: "string" },
-      "train-fraction": { type: "string" },
-      val: { type: "string" },
-      splits: { type: "string" },
-      f16: { type: "boolean" },
-      resume: { type: "boolean" },
-      chunk: { type: "string" },
-      limit: { type: "string" },
-      out: { type: "string" },
-      json: { type: "boolean" },
-    },
-    captureUsage,
-  );
-  if (!values.out) throw new UsageError(`--out is required\n\n${captureUsage}`);
-  if (!values.data && !values.dataset) throw new UsageError(`--data or --dataset is required\n\n${captureUsage}`);
+  const { values } = parseCommand(captureSpec, argv);
+  const out = required(values.out, "--out", "the activation file to write");
+  if (!values.data && !values.dataset) throw new UsageError("--data or --dataset is required (where the pairs come from)");
+  if (values.dataset && !values.data && !values["data-root"]) throw new UsageError("--dataset needs --data-root DIR (where valuelens data fetch put the files)");
+  if (values.resume && values.force) throw new UsageError("--resume and --force contradict each other: --resume keeps the stored rows, --force discards them");
+  checkChoices("--dataset", listFlag(values.dataset), Object.keys(ADAPTERS), "dataset");
   const position = choiceFlag("position", values.position, ["last", "mean"] as const, "last");
   const seed = intFlag("seed", values.seed, 1, 0);
   const trainFraction = numFlag("train-fraction", values["train-fraction"], 0.8);
@@ -61,10 +58,36 @@ export async function captureCommand(argv: string[]): Promise<void> {
   if (!(trainFraction > 0 && trainFraction < 1)) throw new UsageError("--train-fraction must be in (0, 1)");
   if (!(valFraction >= 0 && valFraction < 1)) throw new UsageError("--val must be in [0, 1)");
   const splits = (listFlag(values.splits) ?? ["train", "val", "test"]) as Split[];
-  for (const s of splits) if (!["train", "val", "test"].includes(s)) throw new UsageError(`--splits: unknown split '${s}'`);
+  checkChoices("--splits", splits, ["train", "val", "test"], "split");
+  intFlag("chunk", values.chunk, 256, 1);
 
-  const loaded = await loadPairs({ data: values.data, datasets: listFlag(values.dataset), dataRoot: values["data-root"], concepts: listFlag(values.concepts), langs: listFlag(values.langs) });
+  // The output first: a wrong path, someone else writing it, or a finished file fail before any work.
+  const lock = await claimOutput(out, {
+    kind: "file",
+    force: values.force,
+    resume: values.resume,
+    canResume: true,
+    what: "a finished activation file",
+    also: [`${out}.partial`],
+  });
+  try {
+    await captureLocked(out, values, { position, seed, trainFraction, valFraction, splits });
+  } finally {
+    await lock.release();
+  }
+}
+
+type CaptureValues = FlagValues<typeof captureSpec.flags>;
+
+async function captureLocked(
+  out: string,
+  values: CaptureValues,
+  o: { position: "last" | "mean"; seed: number; trainFraction: number; valFraction: number; splits: Split[] },
+): Promise<void> {
+  const { position, seed, trainFraction, valFraction, splits } = o;
+  const loaded = await loadCliPairs(values);
   const pairs = values.limit ? limitUnits(loaded.pairs, intFlag("limit", values.limit, 1, 1), seed) : loaded.pairs;
+  const reportFile = await writeLoadReport(out, loaded.report);
   const split = splitByItem(pairs, { seed, trainFraction, valFraction });
   const { model, session } = await openEngine(values);
   const interrupt = interruptSignal();
@@ -86,7 +109,7 @@ export async function captureCommand(argv: string[]): Promise<void> {
       templates: [template],
       layers,
       position,
-      out: values.out,
+      out,
       vectorType: values.f16 ? "float16" : "float32",
       resume: values.resume ?? false,
       chunkTexts: intFlag("chunk", values.chunk, 256, 1),
@@ -105,17 +128,17 @@ export async function captureCommand(argv: string[]): Promise<void> {
       report: loaded.report,
       tokensPerSecond: result.tokens / Math.max(result.seconds, 1e-9),
     };
-    if (values.json) process.stdout.write(JSON.stringify(summary) + "\n");
+    if (values.json) process.stdout.write(JSON.stringify({ ...summary, loadReportFile: reportFile }) + "\n");
     else {
       process.stdout.write(
-        `captured ${result.texts - result.skippedTexts} texts (${result.skippedTexts} already stored) × ${layers.length} layers → ${result.path}\n` +
+        `captured ${result.texts - result.skippedTexts} texts × ${layers.length} layers (${result.rowsWritten} rows written) → ${result.path}\n` +
+          (result.resumedRows > 0 ? `  resumed: ${result.resumedRows} rows were already stored; ${result.skippedTexts} of ${result.texts} texts had every requested layer and were not captured again\n` : "") +
           `  ${pairs.length} pairs, template ${template.id}, position ${position}, ${result.tokens} tokens in ${result.seconds.toFixed(1)} s (${summary.tokensPerSecond.toFixed(0)} tok/s)\n`,
       );
-      const dropped = Object.entries(loaded.report.droppedIdentical).filter(([, n]) => n > 0);
-      if (dropped.length) process.stdout.write(`  dropped pos == neg: ${dropped.map(([l, n]) => `${l} ${n}`).join(", ")}\n`);
+      for (const line of loadReportLines(loaded.report, reportFile)) process.stdout.write(`  ${line}\n`);
     }
   } catch (e) {
-    if (interrupt.signal.aborted) throw new Error(`interrupted; the finished part is kept in ${values.out}.partial — re-run with --resume to continue`);
+    if (interrupt.signal.aborted) throw new InterruptedError(`interrupted; the finished part is kept in ${out}.partial — re-run with --resume to continue`);
     throw e;
   } finally {
     interrupt.dispose();

@@ -3,26 +3,19 @@ import { loadModel, type Model } from "../engine/model.js";
 import type { Session } from "../engine/session.js";
 import { allLayers, parseLayerSite, type LayerSite } from "../engine/layers.js";
 import { createProgress, type ProgressMode } from "../progress/progress.js";
-import { choiceFlag, intFlag, UsageError } from "./args.js";
+import { choiceFlag, intFlag, UsageError, type FlagTable } from "./args.js";
 
-export const engineFlagSpec = {
-  model: { type: "string" },
-  "gpu-layers": { type: "string" },
-  ctx: { type: "string" },
-  "batch-size": { type: "string" },
-  "max-seqs": { type: "string" },
-  threads: { type: "string" },
-  progress: { type: "string" },
-} as const;
+export const engineFlags = {
+  model: { type: "string", arg: "M.gguf", help: "the model (GGUF)" },
+  "gpu-layers": { type: "string", arg: "N", help: "layers to offload to the GPU (-1 = all; GPU builds)" },
+  ctx: { type: "string", arg: "N", help: "context size (default 4096)" },
+  "batch-size": { type: "string", arg: "N", help: "tokens per decode (default 2048)" },
+  "max-seqs": { type: "string", arg: "N", help: "texts per decode (default 64)" },
+  threads: { type: "string", arg: "N", help: "CPU threads (default: all cores)" },
+  progress: { type: "string", arg: "MODE", help: "auto (bar on a TTY) | bar | json (JSON lines on stderr) | none" },
+} as const satisfies FlagTable;
 
-export const engineFlagUsage = `  --gpu-layers N     layers to offload to the GPU (-1 = all; GPU builds)
-  --ctx N            context size (default 4096)
-  --batch-size N     tokens per decode (default 2048)
-  --max-seqs N       texts per decode (default 64)
-  --threads N        CPU threads (default: all cores)
-  --progress MODE    auto (bar on a TTY) | bar | json (JSON lines on stderr) | none`;
-
-type EngineValues = { [K in keyof typeof engineFlagSpec]?: string };
+type EngineValues = { [K in keyof typeof engineFlags]?: string };
 
 export async function openEngine(v: EngineValues): Promise<{ model: Model; session: Session }> {
   if (!v.model) throw new UsageError("--model is required");
@@ -63,6 +56,11 @@ export function parseLayers(spec: string | undefined, nLayer: number): LayerSite
     if (typeof l === "number" && (l < 1 || l > nLayer)) throw new UsageError(`unknown layer ${l}: this model has layers 1..${nLayer}`);
   }
   return out;
+}
+
+/** The user stopped the command (Ctrl-C): the CLI exits 130, as a shell does for SIGINT. */
+export class InterruptedError extends Error {
+  readonly code = "VALUELENS_ABORTED";
 }
 
 /** An AbortSignal that fires on the first Ctrl-C (the second one exits at once). */

@@ -1,11 +1,18 @@
 // `valuelens info MODEL.gguf`: what llama.cpp sees in a model, and how this build runs it.
 import { loadModel } from "../engine/model.js";
 import { native, type NativeBackendInfo } from "../engine/native.js";
-import { parseFlags, UsageError } from "./args.js";
+import { parseCommand, UsageError, type CommandSpec } from "./args.js";
 
-export const infoUsage = `usage: valuelens info [MODEL.gguf] [--metadata] [--build] [--json]
-  Without a model, or with --build: how this build runs (GPU backend, CPU build and the CPU variant in use,
-  devices, where the backend libraries were loaded from).`;
+export const infoSpec = {
+  name: "info",
+  synopsis: "[MODEL.gguf] [options]",
+  about: "a model's shape and metadata as llama.cpp sees it; without a model, or with --build: how this build runs\n(GPU backend, CPU build and the CPU variant in use, devices, where the backend libraries were loaded from)",
+  flags: {
+    metadata: { type: "boolean", help: "also print every metadata key" },
+    build: { type: "boolean", help: "print this build's backend, CPU variant and devices (takes no model)" },
+    json: { type: "boolean", help: "print JSON" },
+  },
+} as const satisfies CommandSpec;
 
 function buildText(b: NativeBackendInfo): string {
   const supported = b.cpuVariants.filter((v) => v.supported).map((v) => v.name);
@@ -24,11 +31,11 @@ function buildText(b: NativeBackendInfo): string {
 }
 
 export async function infoCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseFlags(argv, { metadata: { type: "boolean" }, build: { type: "boolean" }, json: { type: "boolean" } }, infoUsage);
-  if (positionals.length > 1) throw new UsageError(infoUsage);
+  const { values, positionals } = parseCommand(infoSpec, argv);
+  if (positionals.length > 1) throw new UsageError(`give at most one model file (got ${positionals.length}: ${positionals.join(" ")})`);
   const backend = native().backendInfo();
   if (positionals.length === 0 || values.build) {
-    if (positionals.length > 0) throw new UsageError(`--build takes no model\n\n${infoUsage}`);
+    if (positionals.length > 0) throw new UsageError("--build takes no model file");
     process.stdout.write(values.json ? JSON.stringify(backend) + "\n" : buildText(backend));
     return;
   }

@@ -1,48 +1,87 @@
 #!/usr/bin/env node
 // valuelens command line: thin commands over the library.
 import { createRequire } from "node:module";
-import { UsageError } from "./args.js";
-import { infoCommand } from "./info.js";
-import { captureCommand } from "./capture.js";
-import { dataCommand } from "./data.js";
-import { controlCommand } from "../steer/cli.js";
-import { mergeCommand, runCommand } from "../run/cli.js";
-import { reportCommand } from "../report/cli.js";
-import { demoCommand } from "../demo/cli.js";
-import { correlateCommand, extractCommand, recognizeCommand, similarityCommand, transferCommand } from "./analysis.js";
-import { synthCommand } from "./synth.js";
-import { quantizeCommand } from "./quantize.js";
+import { commandHelp, didYouMean, UsageError, type CommandSpec } from "./args.js";
+import { infoCommand, infoSpec } from "./info.js";
+import { captureCommand, captureSpec } from "./capture.js";
+import { dataCommand, dataSpecs } from "./data.js";
+import { controlCommand, controlSpec } from "../steer/cli.js";
+import { mergeCommand, mergeSpec, runCommand, runSpec } from "../run/cli.js";
+import { reportCommand, reportSpec } from "../report/cli.js";
+import { demoCommand, demoSpec } from "../demo/cli.js";
+import { analyzeCommand, analyzeSpec } from "./analyze.js";
+import {
+  correlateCommand,
+  correlateSpec,
+  extractCommand,
+  extractSpec,
+  recognizeCommand,
+  recognizeSpec,
+  similarityCommand,
+  similaritySpec,
+  transferCommand,
+  transferSpec,
+} from "./analysis.js";
+import { synthCommand, synthSpec } from "./synth.js";
+import { quantizeCommand, quantizeSpec } from "./quantize.js";
+import { InterruptedError } from "./engine-flags.js";
 
 type Command = (argv: string[]) => Promise<void>;
 
-const commands: Record<string, { run: Command; summary: string }> = {
-  demo: { run: demoCommand, summary: "synthetic planted models + built-in data → full pipeline → report (no downloads)" },
-  synth: { run: synthCommand, summary: "write a synthetic GGUF model (optionally with planted concepts)" },
-  info: { run: infoCommand, summary: "show a model's shape and metadata, or this build's backend (--build)" },
-  quantize: { run: quantizeCommand, summary: "quantize a GGUF model with llama.cpp (Q8_0, Q4_0, Q4_K_M, …)" },
-  data: { run: dataCommand, summary: "dataset adapters: list, fetch canonical copies, per-language statistics" },
-  capture: { run: captureCommand, summary: "contrastive pairs → residual-stream activations (Arrow file)" },
-  extract: { run: extractCommand, summary: "activations → concept vectors per concept, language, layer" },
-  recognize: { run: recognizeCommand, summary: "recognition accuracy per layer (and across languages)" },
-  similarity: { run: similarityCommand, summary: "cross-lingual cosine similarity of concept vectors" },
-  transfer: { run: transferCommand, summary: "cross-lingual transfer matrix" },
-  run: { run: runCommand, summary: "run an experiment manifest (models × concepts × languages), resumable and shardable" },
-  merge: { run: mergeCommand, summary: "merge the shard folders of a run and compute the cross-cell analyses" },
-  report: { run: reportCommand, summary: "analysis results → self-contained HTML report + SVG/PNG figures" },
-  control: { run: controlCommand, summary: "cross-lingual control: steer with source-language vectors, score outputs in target languages" },
-  correlate: { run: correlateCommand, summary: "correlation of similarity with linguistic (lang2vec) similarity" },
+interface Entry {
+  run: Command;
+  summary: string;
+  /** The option tables of the command (several for commands with subcommands). */
+  specs: readonly CommandSpec[];
+}
+
+const commands: Record<string, Entry> = {
+  demo: { run: demoCommand, specs: [demoSpec], summary: "synthetic planted models + built-in data → full pipeline → report (no downloads)" },
+  synth: { run: synthCommand, specs: [synthSpec], summary: "write a synthetic GGUF model (optionally with planted concepts)" },
+  info: { run: infoCommand, specs: [infoSpec], summary: "show a model's shape and metadata, or this build's backend (--build)" },
+  quantize: { run: quantizeCommand, specs: [quantizeSpec], summary: "quantize a GGUF model with llama.cpp (Q8_0, Q4_0, Q4_K_M, …)" },
+  data: { run: dataCommand, specs: dataSpecs, summary: "dataset adapters: list, fetch canonical copies, per-language statistics" },
+  capture: { run: captureCommand, specs: [captureSpec], summary: "contrastive pairs → residual-stream activations (Arrow file)" },
+  extract: { run: extractCommand, specs: [extractSpec], summary: "activations → concept vectors per concept, language, layer" },
+  analyze: { run: analyzeCommand, specs: [analyzeSpec], summary: "activations + vectors → every analysis table (what a run writes), for `report`" },
+  recognize: { run: recognizeCommand, specs: [recognizeSpec], summary: "recognition accuracy per layer (and across languages)" },
+  similarity: { run: similarityCommand, specs: [similaritySpec], summary: "cross-lingual cosine similarity of concept vectors" },
+  transfer: { run: transferCommand, specs: [transferSpec], summary: "cross-lingual transfer matrix" },
+  correlate: { run: correlateCommand, specs: [correlateSpec], summary: "correlation of similarity with linguistic (lang2vec) similarity" },
+  run: { run: runCommand, specs: [runSpec], summary: "run an experiment manifest (models × concepts × languages), resumable and shardable" },
+  merge: { run: mergeCommand, specs: [mergeSpec], summary: "merge the shard folders of a run and compute the cross-cell analyses" },
+  report: { run: reportCommand, specs: [reportSpec], summary: "analysis results (run, demo, analyze, recognize --json, control) → HTML report + figures" },
+  control: { run: controlCommand, specs: [controlSpec], summary: "cross-lingual control: steer with source-language vectors, score outputs in target languages" },
 };
 
 function usage(): string {
   const lines = Object.entries(commands).map(([n, c]) => `  ${n.padEnd(12)} ${c.summary}`);
-  return `usage: valuelens <command> [options]\n\ncommands:\n${lines.join("\n")}\n\nRun \`valuelens <command> --help\` for a command's options.`;
+  return `usage: valuelens <command> [options]\n\ncommands:\n${lines.join("\n")}\n\nRun \`valuelens help <command>\` (or \`valuelens <command> --help\`) for a command's options.`;
+}
+
+function unknownCommand(name: string): string {
+  return `unknown command '${name}'${didYouMean(name, Object.keys(commands))} (valuelens help lists the commands)`;
+}
+
+function help(name: string): string {
+  return commands[name].specs.map(commandHelp).join("\n\n");
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === "--help" || name === "-h" || name === "help") {
+  if (!name || name === "--help" || name === "-h") {
     process.stdout.write(usage() + "\n");
     return name ? 0 : 2;
+  }
+  if (name === "help") {
+    const topic = rest[0];
+    if (!topic) process.stdout.write(usage() + "\n");
+    else if (commands[topic]) process.stdout.write(help(topic) + "\n");
+    else {
+      process.stderr.write(`valuelens help: ${unknownCommand(topic)}\n`);
+      return 2;
+    }
+    return 0;
   }
   if (name === "--version" || name === "version") {
     const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
@@ -51,26 +90,22 @@ export async function main(argv: string[]): Promise<number> {
   }
   const cmd = commands[name];
   if (!cmd) {
-    process.stderr.write(`valuelens: unknown command '${name}'\n\n${usage()}\n`);
+    process.stderr.write(`valuelens: ${unknownCommand(name)}\n`);
     return 2;
   }
   if (rest.includes("--help") || rest.includes("-h")) {
-    try {
-      await cmd.run(["--help"]);
-    } catch (e) {
-      process.stdout.write(((e as Error).message.split("\n\n")[1] ?? (e as Error).message) + "\n");
-    }
+    process.stdout.write(help(name) + "\n");
     return 0;
   }
   try {
     await cmd.run(rest);
     return 0;
   } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`valuelens ${name}: ${e.message}\n`);
-      return 2;
-    }
-    process.stderr.write(`valuelens ${name}: ${e instanceof Error ? e.message : String(e)}\n`);
+    const message = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`valuelens ${name}: ${message}\n`);
+    if (e instanceof UsageError) return 2;
+    // Ctrl-C: the command's own InterruptedError, or the platform's AbortError from a stage it reached.
+    if (e instanceof InterruptedError || (e instanceof Error && e.name === "AbortError")) return 130;
     return 1;
   }
 }

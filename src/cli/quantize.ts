@@ -1,28 +1,25 @@
 // `valuelens quantize IN.gguf OUT.gguf --type Q4_K_M`: llama.cpp's quantizer, e.g. to ask whether a concept
 // survives quantization (capture the same pairs from each file and compare the vectors).
 import { QUANT_TYPES, quantize, type QuantType } from "../engine/quantize.js";
-import { choiceFlag, intFlag, parseFlags, UsageError } from "./args.js";
+import { choiceFlag, intFlag, parseCommand, UsageError, type CommandSpec } from "./args.js";
 
-export const quantizeUsage = `usage: valuelens quantize IN.gguf OUT.gguf --type TYPE [--threads N] [--pure] [--allow-requantize] [--force] [--json]
-  TYPE: ${QUANT_TYPES.join(", ")}
-  --pure              every weight tensor in TYPE (no llama.cpp per-tensor mixture)
-  --allow-requantize  accept an already quantized input
-  --force             replace an existing OUT.gguf`;
+export const quantizeSpec = {
+  name: "quantize",
+  synopsis: "IN.gguf OUT.gguf --type TYPE [options]",
+  about: "llama.cpp's quantizer (llama_model_quantize); the output is written to a temporary file and renamed",
+  flags: {
+    type: { type: "string", arg: "TYPE", help: `target weight type: ${QUANT_TYPES.join(", ")}` },
+    threads: { type: "string", arg: "N", help: "worker threads (default: all cores)" },
+    pure: { type: "boolean", help: "every weight tensor in TYPE (no llama.cpp per-tensor mixture)" },
+    "allow-requantize": { type: "boolean", help: "accept an already quantized input" },
+    force: { type: "boolean", help: "replace an existing OUT.gguf" },
+    json: { type: "boolean", help: "print JSON" },
+  },
+} as const satisfies CommandSpec;
 
 export async function quantizeCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseFlags(
-    argv,
-    {
-      type: { type: "string" },
-      threads: { type: "string" },
-      pure: { type: "boolean" },
-      "allow-requantize": { type: "boolean" },
-      force: { type: "boolean" },
-      json: { type: "boolean" },
-    },
-    quantizeUsage,
-  );
-  if (positionals.length !== 2) throw new UsageError(`expected IN.gguf and OUT.gguf\n\n${quantizeUsage}`);
+  const { values, positionals } = parseCommand(quantizeSpec, argv);
+  if (positionals.length !== 2) throw new UsageError(`expected IN.gguf and OUT.gguf (got ${positionals.length} file names)`);
   if (values.type === undefined) throw new UsageError(`--type is required (one of ${QUANT_TYPES.join(", ")})`);
   const type: QuantType = choiceFlag("type", values.type, QUANT_TYPES, "Q8_0");
   const t0 = performance.now();

@@ -4,22 +4,34 @@ import { join } from "node:path";
 import { packageRoot } from "../engine/native.js";
 import { synthModel } from "../gguf/index.js";
 import { synthPlantedModel, type PlantSpec } from "../synth/planted.js";
-import { choiceFlag, intFlag, numFlag, parseFlags, UsageError } from "./args.js";
+import { choiceFlag, intFlag, numFlag, parseCommand, required, UsageError, type CommandSpec } from "./args.js";
+import { claimOutput } from "./outputs.js";
 
-export const synthUsage = `usage: valuelens synth --out FILE.gguf [options]
-  --dim N            embedding size (default 64)
-  --layers N         transformer blocks (default 4)
-  --heads N          attention heads (default 4)
-  --kv-heads N       KV heads (default = heads)
-  --ff N             feed-forward size (default 4*dim)
-  --context N        context length (default 2048)
-  --type T           f32 | f16 | q8_0 (default f32)
-  --vocab V          llama-spm | qwen2 | builtin | PATH.gguf (tokenizer copied from it; default llama-spm)
-  --seed N           weight seed (default 0)
-  --block-scale X    init scale of attn_output/ffn_down (default 0.5)
-  --plant FILE.json  planted concepts: {"seed":1,"concepts":[{"concept":"morality","alpha":4,
-                     "langs":{"en":{"angleDeg":0,"pos":["good"],"neg":["bad"]}}}]}
-  --json             print the result as JSON`;
+export const synthSpec = {
+  name: "synth",
+  synopsis: "--out FILE.gguf [options]",
+  about: "write a synthetic llama-architecture GGUF (random weights, optionally planted value concepts)",
+  flags: {
+    out: { type: "string", arg: "FILE.gguf", help: "the model file to write" },
+    dim: { type: "string", arg: "N", help: "embedding size (default 64)" },
+    layers: { type: "string", arg: "N", help: "transformer blocks (default 4)" },
+    heads: { type: "string", arg: "N", help: "attention heads (default 4)" },
+    "kv-heads": { type: "string", arg: "N", help: "KV heads (default = heads)" },
+    ff: { type: "string", arg: "N", help: "feed-forward size (default 4*dim)" },
+    context: { type: "string", arg: "N", help: "context length (default 2048)" },
+    type: { type: "string", arg: "T", help: "f32 | f16 | q8_0 (default f32)" },
+    vocab: { type: "string", arg: "V", help: "llama-spm | qwen2 | builtin | PATH.gguf (tokenizer copied from it; default llama-spm)" },
+    seed: { type: "string", arg: "N", help: "weight seed (default 0)" },
+    "block-scale": { type: "string", arg: "X", help: "init scale of attn_output/ffn_down (default 0.5)" },
+    plant: {
+      type: "string",
+      arg: "FILE.json",
+      help: 'planted concepts: {"seed":1,"concepts":[{"concept":"morality","alpha":4,\n"langs":{"en":{"angleDeg":0,"pos":["good"],"neg":["bad"]}}}]}',
+    },
+    force: { type: "boolean", help: "replace an existing --out (default: refuse)" },
+    json: { type: "boolean", help: "print the result as JSON" },
+  },
+} as const satisfies CommandSpec;
 
 export function vocabPath(v: string): string | undefined {
   if (v === "builtin") return undefined;
@@ -28,33 +40,15 @@ export function vocabPath(v: string): string | undefined {
 }
 
 export async function synthCommand(argv: string[]): Promise<void> {
-  const { values } = parseFlags(
-    argv,
-    {
-      out: { type: "string" },
-      dim: { type: "string" },
-      layers: { type: "string" },
-      heads: { type: "string" },
-      "kv-heads": { type: "string" },
-      ff: { type: "string" },
-      context: { type: "string" },
-      type: { type: "string" },
-      vocab: { type: "string" },
-      seed: { type: "string" },
-      "block-scale": { type: "string" },
-      plant: { type: "string" },
-      json: { type: "boolean" },
-    },
-    synthUsage,
-  );
-  if (!values.out) throw new UsageError(`--out is required\n\n${synthUsage}`);
+  const { values } = parseCommand(synthSpec, argv);
+  const out = required(values.out, "--out", "the model file to write");
   const dim = intFlag("dim", values.dim, 64, 1);
   const heads = intFlag("heads", values.heads, 4, 1);
   if (dim % heads !== 0) throw new UsageError(`--dim (${dim}) must be divisible by --heads (${heads})`);
   const kvHeads = intFlag("kv-heads", values["kv-heads"], heads, 1);
   if (heads % kvHeads !== 0) throw new UsageError(`--heads (${heads}) must be divisible by --kv-heads (${kvHeads})`);
   const opts = {
-    out: values.out,
+    out,
     vocabGguf: vocabPath(values.vocab ?? "llama-spm"),
     nEmbd: dim,
     nLayer: intFlag("layers", values.layers, 4, 1),
@@ -75,7 +69,13 @@ export async function synthCommand(argv: string[]): Promise<void> {
     }
     if (!spec || !Array.isArray(spec.concepts)) throw new UsageError(`plant spec '${values.plant}' needs a "concepts" array`);
   }
-  const r = spec ? await synthPlantedModel(opts, spec) : await synthModel(opts);
+  const lock = await claimOutput(out, { kind: "file", force: values.force, what: "a file" });
+  let r;
+  try {
+    r = spec ? await synthPlantedModel(opts, spec) : await synthModel(opts);
+  } finally {
+    await lock.release();
+  }
   const summary = {
     path: r.path,
     bytes: r.bytes,

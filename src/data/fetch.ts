@@ -33,7 +33,7 @@ export interface FetchResult {
 /** The files a dataset adapter (or a bare folder name) needs. */
 export function datasetFiles(name: string): DatasetFile[] {
   const dirs = ADAPTERS[name]?.dirs ?? (DATASET_FILES.some((f) => f.dir === name) ? [name] : null);
-  if (!dirs) throw new Error(`unknown dataset '${name}' (have: ${[...Object.keys(ADAPTERS)].join(", ")})`);
+  if (!dirs) throw new Error(`unknown dataset '${name}' (valid: ${[...Object.keys(ADAPTERS)].join(", ")})`);
   const files = DATASET_FILES.filter((f) => dirs.includes(f.dir));
   if (files.length === 0) throw new Error(`dataset '${name}' has no downloadable files (folders: ${dirs.join(", ")})`);
   return files;
@@ -52,6 +52,18 @@ export function fileUrl(f: DatasetFile, mirror = DEFAULT_MIRROR): string {
   return `${mirror.replace(/\/+$/, "")}/${f.repo}/${f.commit}/${enc(f.path)}`;
 }
 
+/** What went wrong under undici's bare "fetch failed": the cause's code and message (DNS, refused, TLS, ...). */
+export function networkCause(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  if (e.name === "AbortError") return "aborted";
+  const cause = (e as Error & { cause?: unknown }).cause;
+  if (cause instanceof Error) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    return code && !cause.message.includes(code) ? `${code}: ${cause.message}` : cause.message;
+  }
+  return e.message;
+}
+
 export async function fetchDataset(name: string, opts: FetchOptions): Promise<FetchResult> {
   const files = datasetFiles(name);
   let downloaded = 0;
@@ -68,7 +80,9 @@ export async function fetchDataset(name: string, opts: FetchOptions): Promise<Fe
     const tmp = `${dest}.download-${process.pid}`;
     const url = fileUrl(f, opts.mirror);
     try {
-      const res = await fetch(url, { signal: opts.signal });
+      const res = await fetch(url, { signal: opts.signal }).catch((e: unknown) => {
+        throw new Error(`cannot download ${url}: ${networkCause(e)} (offline or blocked? point --mirror / VALUELENS_DATA_MIRROR at a reachable copy)`);
+      });
       if (!res.ok || !res.body) throw new Error(`${url}: HTTP ${res.status}`);
       const hash = createHash("sha256");
       let n = 0;

@@ -1,36 +1,47 @@
 // `valuelens demo`: synthetic planted models + built-in multilingual data → the full pipeline → report.html.
-import { resolve } from "node:path";
-import { intFlag, parseFlags, UsageError } from "../cli/args.js";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { intFlag, parseCommand, UsageError, type CommandSpec } from "../cli/args.js";
+import { claimOutput } from "../cli/outputs.js";
 import { DEMO_FAMILIES, runDemo } from "./demo.js";
 
-export const demoUsage = `usage: valuelens demo [--out DIR] [options]
-  Runs the whole method with nothing downloaded: two synthetic model families (qwen2 tokenizer, planted value
-  concepts with different cross-lingual structure) and a small built-in data set in 5 languages (en, fr, es, zh, sw)
-  → capture → extract → recognition → similarity → transfer → correlation → control → DIR/report.html.
-  --out DIR          output folder (default valuelens-demo)
-  --small            faster settings (fewer pairs, bootstrap resamples and control outputs), for CI
-  --items N          pairs per concept and language (default 60; --small 36)
-  --bootstrap N      bootstrap resamples for the recognition CIs (default 1000; --small 200)
-  --no-control       skip the steering experiment
-  --json             print a JSON summary (paths, timings, recovered vs planted structure)`;
+export const demoSpec = {
+  name: "demo",
+  synopsis: "[--out DIR] [options]",
+  about:
+    "Runs the whole method with nothing downloaded: two synthetic model families (qwen2 tokenizer, planted value\nconcepts with different cross-lingual structure) and a small built-in data set in 5 languages (en, fr, es, zh, sw)\n→ capture → extract → recognition → similarity → transfer → correlation → control → DIR/report.html.",
+  flags: {
+    out: { type: "string", arg: "DIR", help: "output folder (default valuelens-demo)" },
+    small: { type: "boolean", help: "faster settings (fewer pairs, bootstrap resamples and control outputs), for CI" },
+    items: { type: "string", arg: "N", help: "pairs per concept and language (default 60; --small 36)" },
+    bootstrap: { type: "string", arg: "N", help: "bootstrap resamples for the recognition CIs (default 1000; --small 200)" },
+    "no-control": { type: "boolean", help: "skip the steering experiment" },
+    force: { type: "boolean", help: "replace the results of an earlier demo in --out (default: refuse)" },
+    json: { type: "boolean", help: "print a JSON summary (paths, timings, recovered vs planted structure)" },
+  },
+} as const satisfies CommandSpec;
 
 export async function demoCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseFlags(
-    argv,
-    { out: { type: "string" }, small: { type: "boolean" }, items: { type: "string" }, bootstrap: { type: "string" }, "no-control": { type: "boolean" }, json: { type: "boolean" } },
-    demoUsage,
-  );
-  if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\n\n${demoUsage}`);
+  const { values, positionals } = parseCommand(demoSpec, argv);
+  if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}' (the output folder is --out DIR)`);
   const out = resolve(values.out ?? "valuelens-demo");
   const json = values.json ?? false;
-  const r = await runDemo({
-    out,
-    small: values.small ?? false,
-    ...(values.items !== undefined ? { items: intFlag("items", values.items, undefined, 12) } : {}),
-    ...(values.bootstrap !== undefined ? { bootstrap: intFlag("bootstrap", values.bootstrap, undefined, 10) } : {}),
-    control: !values["no-control"],
-    log: json ? undefined : (line) => process.stderr.write(`demo: ${line}\n`),
-  });
+  const items = values.items !== undefined ? intFlag("items", values.items, undefined, 12) : undefined;
+  const bootstrap = values.bootstrap !== undefined ? intFlag("bootstrap", values.bootstrap, undefined, 10) : undefined;
+  const lock = await claimOutput(out, { kind: "dir", force: values.force, what: "an earlier demo", marker: (d) => existsSync(join(d, "results.json")) || existsSync(join(d, "report.html")) });
+  let r;
+  try {
+    r = await runDemo({
+      out,
+      small: values.small ?? false,
+      ...(items !== undefined ? { items } : {}),
+      ...(bootstrap !== undefined ? { bootstrap } : {}),
+      control: !values["no-control"],
+      log: json ? undefined : (line) => process.stderr.write(`demo: ${line}\n`),
+    });
+  } finally {
+    await lock.release();
+  }
   if (json) {
     process.stdout.write(JSON.stringify(r) + "\n");
     return;
@@ -43,6 +54,6 @@ export async function demoCommand(argv: string[]): Promise<void> {
         `${f.transferRate !== null ? `, transfer rate ${f.transferRate.toFixed(0)}%` : ""}${fam ? ` — ${fam.description}` : ""}`,
     );
   }
-  lines.push(`report: ${r.report}`, `results: ${r.results} (re-render with: valuelens report ${r.out})`);
+  lines.push(`report: ${r.report}`, `results: ${r.results} (re-render with: valuelens report ${r.out} --force)`);
   process.stdout.write(lines.join("\n") + "\n");
 }

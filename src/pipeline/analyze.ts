@@ -223,7 +223,8 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResults> {
         for (const layer of group) {
           const v = vectors.get(lang)!.get(layer);
           const t = test?.get(layer);
-          if (!v || !t) throw new Error(`no test pairs or vector for ${concept}/${lang} at layer ${layer}`);
+          if (!v) throw new Error(`no vector for ${concept}/${lang} at layer ${layer}`);
+          if (!t) throw new Error(`no test pairs for ${concept}/${lang}: too few items for a test split; capture more items, give test a larger share (--train-fraction), or leave ${lang} out (--langs)`);
           testIds.set(key, t.itemIds);
           push(testBits, key, pairCorrectness(t, v, { ties }));
           const vp = val?.get(layer);

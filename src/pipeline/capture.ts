@@ -33,8 +33,10 @@ export interface CaptureToStoreOptions {
 export interface CaptureToStoreResult {
   path: string;
   texts: number;
-  /** Texts that were already stored and not captured again. */
+  /** Texts that were already stored (every requested layer) and not captured again. */
   skippedTexts: number;
+  /** Rows (text × layer) the file held before this call (resume; 0 for a fresh file). */
+  resumedRows: number;
   rowsWritten: number;
   tokens: number;
   seconds: number;
@@ -80,7 +82,7 @@ export async function captureToStore(opts: CaptureToStoreOptions): Promise<Captu
   }
   await writer.close();
   opts.progress?.finish();
-  return { path: opts.out, texts: opts.texts.length, skippedTexts: result.skippedTexts, rowsWritten: result.rowsWritten, tokens: result.tokens, seconds: (performance.now() - t0) / 1000 };
+  return { path: opts.out, texts: opts.texts.length, skippedTexts: result.skippedTexts, resumedRows: writer.resumedRows, rowsWritten: result.rowsWritten, tokens: result.tokens, seconds: (performance.now() - t0) / 1000 };
 }
 
 export interface ChunkedCaptureResult {

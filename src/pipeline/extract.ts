@@ -1,9 +1,21 @@
 // Extraction stage: activation file (train split) → one vector per (concept, lang, layer, method) → vector file.
 import { extract, randomCellSeed, type ExtractMethod, type ExtractOptionsMap } from "../extract/index.js";
 import type { Progress } from "../progress/progress.js";
-import { inspectActivations, writeVectors, type Provenance, type VectorRow } from "../store/index.js";
+import { inspectActivations, readActivations, writeVectors, type Provenance, type VectorRow } from "../store/index.js";
 import { VALUELENS_VERSION } from "../version.js";
 import { collectPairs, layerGroups, storedLayers } from "./matrices.js";
+import { missingData, MissingDataError } from "./sources.js";
+
+/** Concepts and languages of an activation file (one pass over its rows). */
+export async function storeLabels(path: string): Promise<{ concepts: string[]; langs: string[] }> {
+  const concepts = new Set<string>();
+  const langs = new Set<string>();
+  for await (const b of readActivations(path)) {
+    for (const c of b.concept) concepts.add(c);
+    for (const l of b.lang) langs.add(l);
+  }
+  return { concepts: [...concepts].sort(), langs: [...langs].sort() };
+}
 
 export interface ExtractToStoreOptions {
   activations: string;
@@ -65,6 +77,12 @@ export async function extractVectors(opts: Omit<ExtractToStoreOptions, "out">): 
     opts.progress?.tick(group.length);
   }
   opts.progress?.finish();
+  const missing = missingData(rows.map((r) => ({ concept: r.concept, lang: r.lang })), opts);
+  if (missing.concepts.length + missing.langs.length > 0) {
+    // Only on this error path: one pass over the file's labels to say what it does have.
+    const available = await storeLabels(opts.activations);
+    throw new MissingDataError({ ...missing, cells: [] }, available);
+  }
   const provenance: Provenance = {
     ...info.provenance,
     kind: "vectors",

@@ -43,7 +43,23 @@ export function slug(name: string, taken: Set<string>): string {
 }
 
 function cellStep(n: number): number {
-  return n <= 6 ? 34 : n <= 10 ? 26 : n <= 16 ? 20 : 12;
+  return n <= 6 ? 40 : n <= 10 ? 34 : n <= 16 ? 24 : 14;
+}
+
+/**
+ * Width a figure may take: the report's column (1,200 px page − padding − the figure card), so that at a
+ * 1,280 px window nothing needs a horizontal scrollbar. The page's CSS also scales any SVG down to its card.
+ */
+export const FIGURE_WIDTH = 1080;
+
+/** Facet columns that fit FIGURE_WIDTH: panels of `panel` px plus `extra` px of legend and axis titles. */
+export function fitColumns(n: number, panel: number, extra: number, max = n): number {
+  return Math.max(1, Math.min(n, max, Math.floor((FIGURE_WIDTH - extra) / (panel + 24))));
+}
+
+/** Pixels of a legend whose longest label is `label` characters. */
+function legendWidth(label: number): number {
+  return 48 + Math.ceil(6.2 * label);
 }
 
 interface HeatmapOptions {
@@ -104,7 +120,7 @@ function heatmap(o: HeatmapOptions): TopLevelSpec {
     title: o.title,
     data,
     facet: { field: o.facet.field, type: "nominal", sort: o.facet.sort, title: null },
-    columns: o.facet.columns,
+    columns: fitColumns(o.facet.sort.length, step * o.langs.length + 40, 90, o.facet.columns),
     spec: layer,
     resolve: { scale: { x: "independent", y: "independent" } },
   };
@@ -143,6 +159,12 @@ function recognitionFigures(input: ReportInput, slugs: ReadonlyMap<string, strin
     const f = held ? { y: "heldOut", lo: "heldOutLo", hi: "heldOutHi" } : { y: "accuracy", lo: "lo", hi: "hi" };
     const x = { field: "lang", type: "nominal" as const, sort: langs, title: "language", axis: { labelAngle: 0 } };
     const xOffset = { field: "model", type: "nominal" as const, sort: models };
+    // One bar per (language, model): narrow the bars before wrapping the concept panels into a column that scrolls.
+    const legend = models.length > 1 ? legendWidth(Math.max(...models.map((m) => m.length))) : 0;
+    const bars = langs.length * models.length;
+    // Vega pads each language's band (~30% of its bars' width): count it in.
+    const barStep = Math.max(2, Math.min(16, Math.floor((FIGURE_WIDTH - legend - 70) / (bars * 1.35))));
+    const panel = Math.ceil(bars * barStep * 1.35);
     out.push({
       id: "recognition-accuracy",
       section: "recognition",
@@ -155,9 +177,9 @@ function recognitionFigures(input: ReportInput, slugs: ReadonlyMap<string, strin
         title: held ? "Recognition accuracy (held-out layer, 95% interval)" : "Recognition accuracy (test-picked layer, optimistic)",
         data: { values: rows },
         facet: { field: "concept", type: "nominal", sort: concepts, title: null },
-        columns: Math.min(concepts.length, langs.length * models.length > 24 ? 1 : 2),
+        columns: fitColumns(concepts.length, panel + 40, legend, 3),
         spec: {
-          width: { step: Math.max(16, 10 * models.length + 6) },
+          width: { step: barStep, for: "offset" },
           height: 160,
           layer: [
             {
@@ -208,7 +230,7 @@ function recognitionFigures(input: ReportInput, slugs: ReadonlyMap<string, strin
         title: `Accuracy vs layer — ${model}`,
         data: { values: curve },
         facet: { field: "concept", type: "nominal", sort: r.concepts, title: null },
-        columns: Math.min(3, r.concepts.length),
+        columns: fitColumns(r.concepts.length, 220 + 50, legendWidth(Math.max(...r.langs.map((l) => l.length))), 3),
         spec: {
           width: 220,
           height: 140,

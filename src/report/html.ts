@@ -2,6 +2,7 @@
 import { fin, meanOf, offDiagonalMean, recognitionRows, union } from "./data.js";
 import type { SectionId } from "./figures.js";
 import type { ReportInput } from "./types.js";
+import { fewPairsWarning, fixed } from "../util/format.js";
 
 export interface PageFigure {
   id: string;
@@ -27,13 +28,13 @@ export function esc(s: unknown): string {
 
 function fmt(x: unknown, digits = 3): string {
   const v = fin(x);
-  return v === null ? "—" : v.toFixed(digits);
+  return v === null ? "—" : fixed(v, digits);
 }
 
 function ci(lo: unknown, hi: unknown): string {
   const a = fin(lo);
   const b = fin(hi);
-  return a === null || b === null ? "" : `[${a.toFixed(3)}, ${b.toFixed(3)}]`;
+  return a === null || b === null ? "" : `[${fixed(a, 3)}, ${fixed(b, 3)}]`;
 }
 
 function table(head: readonly string[], rows: ReadonlyArray<ReadonlyArray<string>>, cls = ""): string {
@@ -92,7 +93,7 @@ function transferRateTable(input: ReportInput): string {
   const withT = Object.entries(input.models).filter(([, r]) => r.transfer);
   if (!withT.length) return "";
   const langs = union(withT.map(([, r]) => r.transfer!.langs));
-  const rows = withT.map(([model, r]) => [esc(model), ...langs.map((l) => (l in r.transfer!.rate.perTarget ? `${fmt(r.transfer!.rate.perTarget[l], 0)}%` : "—")), `${fmt(r.transfer!.rate.mean, 1)}%`]);
+  const rows = withT.map(([model, r]) => [esc(model), ...langs.map((l) => (l in r.transfer!.rate.perTarget ? `${fmt(r.transfer!.rate.perTarget[l], 1)}%` : "—")), `${fmt(r.transfer!.rate.mean, 1)}%`]);
   return `<p>Transfer rate of a target: the share of the other source languages whose vector recognises the target's pairs at least as well as the target's own (T ≥ 0).</p>${table(["model", ...langs, "mean"], rows, "num")}`;
 }
 
@@ -107,11 +108,25 @@ function correlationTable(input: ReportInput): string {
   }
   if (!rows.length) return "<p>No model had at least three languages with lang2vec data: no correlation was computed.</p>";
   rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const few = Object.entries(input.models).flatMap(([model, r]) => {
+    const w = r.correlation ? fewPairsWarning(r.correlation.langs.length) : null;
+    return w ? [`<p class="warn"><b>${esc(model)}</b>: ${esc(w)}.</p>`] : [];
+  });
   return `<p>Pearson r between cross-lingual concept similarity and linguistic similarity (1 − lang2vec distance), per lang2vec feature type. <em>Direct</em>: all language pairs; <em>Mantel p</em>: its permutation p-value (languages permuted; language pairs share languages, so they are not independent points). <em>Split</em>: mean of r over pairs involving a high-resource language and r over pairs of two low-resource languages. <em>Released code</em>: the value the authors' released script computes (pairs misaligned by one; shown for comparison only).</p>${table(
     ["lang2vec type", "model", "languages", "high-resource", "direct r", "Mantel p", "split r", "split: high", "split: low", "released-code r"],
     rows,
     "num",
-  )}`;
+  )}${few.join("")}`;
+}
+
+/** The split as counts (a capture) or as shares (a run, whose counts differ per cell). */
+function splitText(p: ReportInput["models"][string]["provenance"]): string {
+  if (p.split) return `by ${esc(p.split.by)}, seed ${esc(p.split.seed)}: train ${esc(p.split.train)}, val ${esc(p.split.val)}, test ${esc(p.split.test)}`;
+  const s = p.extra && typeof p.extra === "object" ? (p.extra as { split?: { seed?: number; trainFraction?: number; valFraction?: number } }).split : undefined;
+  if (s && typeof s.seed === "number") {
+    return `by item, seed ${esc(s.seed)}: train+val share ${esc(s.trainFraction ?? "?")}, of it validation ${esc(s.valFraction ?? 0)}, rest test`;
+  }
+  return "—";
 }
 
 function provenanceSection(input: ReportInput, meta: PageMeta): string {
@@ -128,10 +143,10 @@ function provenanceSection(input: ReportInput, meta: PageMeta): string {
       ["extraction method / ties", `${esc(r.method)} / ${esc(r.ties)}`],
       ["position / layer convention", `${esc(p.position)} / ${esc(p.layerConvention)}`],
       ["templates", Object.entries(p.templates ?? {}).map(([id, t]) => `<code>${esc(id)}</code>: <code>${esc(t)}</code>`).join("<br>") || "—"],
-      ["split", p.split ? `by ${esc(p.split.by)}, seed ${esc(p.split.seed)}: train ${esc(p.split.train)}, val ${esc(p.split.val)}, test ${esc(p.split.test)}` : "—"],
+      ["split", splitText(p)],
       ["extraction seed", esc(seed)],
       ["layers", esc(r.layers.join(", "))],
-      ["valuelens version / created", `${esc(p.valuelensVersion)} / ${esc(p.createdAt)}`],
+      ["valuelens version / created", `${esc(p.valuelensVersion || "—")} / ${esc(p.createdAt || "—")}`],
       ["extra", extra ? `<code class="wrap">${esc(extra.length > 4000 ? `${extra.slice(0, 4000)}…` : extra)}</code>` : "—"],
     ];
     parts.push(`<h3>${esc(model)}</h3>${table(["", ""], rows.map(([k, v]) => [esc(k), v]), "kv")}`);
@@ -159,9 +174,9 @@ table{border-collapse:collapse;margin:.6em 0;font-size:.85em}th,td{border:1px so
 th{background:#f2f2f2}table.num td{font-variant-numeric:tabular-nums}table.kv td:first-child{color:#555;white-space:nowrap}
 code{font-size:.92em}code.wrap{word-break:break-all}
 figure.fig{margin:1.2em 0;padding:8px;border:1px solid #eee;border-radius:4px}
-.svgwrap{overflow-x:auto}.svgwrap svg{display:block;max-width:none}
+.svgwrap svg{display:block;max-width:100%;height:auto}
 figcaption{font-size:.88em;color:#333;margin-top:6px}.files{color:#777;font-size:.9em}
-details summary{cursor:pointer;margin:.5em 0}
+details summary{cursor:pointer;margin:.5em 0}.warn{color:#8a4b00}
 `;
 
 const SECTION_TITLES: Record<SectionId, string> = {
@@ -177,12 +192,16 @@ export function renderPage(input: ReportInput, figures: readonly PageFigure[], m
   const models = Object.keys(input.models);
   const figs = (s: SectionId) => figures.filter((f) => f.section === s).map(figureHtml).join("\n");
   const sections: [string, string, string][] = [];
-  sections.push(["summary", "Summary", summaryTable(input)]);
-  sections.push(["recognition", SECTION_TITLES.recognition, `${figs("recognition")}\n${recognitionTable(input)}`]);
-  sections.push(["similarity", SECTION_TITLES.similarity, figs("similarity") || "<p>No similarity results.</p>"]);
-  const transfer = `${figs("transfer")}\n${transferRateTable(input)}`;
-  if (transfer.trim()) sections.push(["transfer", SECTION_TITLES.transfer, transfer]);
-  sections.push(["correlation", SECTION_TITLES.correlation, `${correlationTable(input)}\n${figs("correlation")}`]);
+  // A control folder alone has no analysis results: only its own section and the provenance.
+  if (models.length) {
+    sections.push(["summary", "Summary", summaryTable(input)]);
+    sections.push(["recognition", SECTION_TITLES.recognition, `${figs("recognition")}\n${recognitionTable(input)}`]);
+    const hasSimilarity = Object.values(input.models).some((r) => r.similarity.aggregate.langs.length > 0);
+    sections.push(["similarity", SECTION_TITLES.similarity, figs("similarity") || (hasSimilarity ? "" : "<p>No similarity results in the input (recognition output only; valuelens analyze writes every table).</p>")]);
+    const transfer = `${figs("transfer")}\n${transferRateTable(input)}`;
+    if (transfer.trim()) sections.push(["transfer", SECTION_TITLES.transfer, transfer]);
+    if (hasSimilarity) sections.push(["correlation", SECTION_TITLES.correlation, `${correlationTable(input)}\n${figs("correlation")}`]);
+  }
   if (input.control?.curves.length) {
     const notes = input.control.notes?.length ? `<ul class="notes">${input.control.notes.map((n) => `<li>${esc(n)}</li>`).join("")}</ul>` : "";
     sections.push(["control", SECTION_TITLES.control, `${notes}${figs("control")}`]);

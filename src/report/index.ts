@@ -2,6 +2,7 @@
 import { dirname, join, relative, sep } from "node:path";
 import { VALUELENS_VERSION } from "../version.js";
 import { writeFileAtomic } from "./atomic.js";
+import { lockOutput } from "../util/output.js";
 import { reportFigures } from "./figures.js";
 import { renderPage, type PageFigure } from "./html.js";
 import { rendererVersions, renderSvg, scopeSvgIds, svgToPng } from "./render.js";
@@ -20,7 +21,7 @@ function href(fromDir: string, file: string): string {
 
 export async function buildReport(input: ReportInput, opts: BuildReportOptions): Promise<ReportOutput> {
   const t0 = performance.now();
-  if (Object.keys(input.models).length === 0) throw new Error("report: no models in the input");
+  if (Object.keys(input.models).length === 0 && !input.control?.curves.length) throw new Error("report: no analysis results and no control curves in the input");
   const htmlDir = dirname(opts.out);
   const figuresDir = opts.figuresDir ?? join(htmlDir, "figures");
   const png = opts.png ?? true;
@@ -42,6 +43,12 @@ export async function buildReport(input: ReportInput, opts: BuildReportOptions):
     page.push({ id: f.id, section: f.section, title: f.title, caption: f.caption, svg: scopeSvgIds(r.svg, `${f.id}-`), svgHref: href(htmlDir, svgPath), ...(pngPath ? { pngHref: href(htmlDir, pngPath) } : {}) });
   }
   const html = renderPage(input, page, { generatedAt: new Date().toISOString(), valuelensVersion: VALUELENS_VERSION, renderers: rendererVersions() });
-  await writeFileAtomic(opts.out, html);
+  // Locked for the whole write (re-entrant: the CLI may already hold it), so two renders never interleave.
+  const lock = await lockOutput(opts.out);
+  try {
+    await writeFileAtomic(opts.out, html);
+  } finally {
+    await lock.release();
+  }
   return { html: opts.out, figuresDir, figures, bytes: Buffer.byteLength(html), seconds: (performance.now() - t0) / 1000, warnings };
 }

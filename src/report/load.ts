@@ -86,7 +86,16 @@ async function readJson(path: string): Promise<unknown> {
  * A `valuelens run` / `merge` summary (summary.json): one AnalysisResults per model and extraction method
  * (named `model` or `model/method` when a run has several methods).
  */
-function fromRunSummary(json: Record<string, unknown>, where: string): ReportInput {
+/** What the report reads from a run folder's run.json (kept loose: the report does not depend on src/run). */
+interface RunFacts {
+  versions?: { valuelens?: string };
+  startedAt?: string;
+  updatedAt?: string;
+  manifest?: { split?: { seed?: number; trainFraction?: number; valFraction?: number }; extract?: { seed?: number } };
+  models?: Record<string, { path?: string }>;
+}
+
+function fromRunSummary(json: Record<string, unknown>, where: string, run: RunFacts | null = null): ReportInput {
   const models: Record<string, AnalysisResults> = {};
   for (const [id, entry] of Object.entries(isObject(json.results) ? json.results : {})) {
     if (!isObject(entry) || !isObject(entry.model) || !isObject(entry.methods)) throw new Error(`${where}: results.${id} is malformed`);
@@ -97,6 +106,8 @@ function fromRunSummary(json: Record<string, unknown>, where: string): ReportInp
       const recognition = (isObject(r.recognition) ? r.recognition : {}) as AnalysisResults["recognition"];
       const concepts = Object.keys(recognition);
       const langs = [...new Set(concepts.flatMap((c) => Object.keys(recognition[c])))];
+      const split = run?.manifest?.split;
+      const modelPath = run?.models?.[id]?.path;
       const candidate = {
         ...r,
         method,
@@ -106,12 +117,14 @@ function fromRunSummary(json: Record<string, unknown>, where: string): ReportInp
         ties: "correct",
         provenance: {
           kind: "vectors",
-          valuelensVersion: "",
-          createdAt: "",
-          model: { file: id, sha256: m.sha256 ?? "", arch: m.arch ?? "", name: m.name ?? id, nLayer: m.nLayer ?? 0, nEmbd: m.nEmbd ?? 0 },
+          valuelensVersion: run?.versions?.valuelens ?? "",
+          createdAt: run?.updatedAt ?? run?.startedAt ?? "",
+          model: { file: modelPath ? basename(modelPath) : id, sha256: m.sha256 ?? "", arch: m.arch ?? "", name: m.name ?? id, nLayer: m.nLayer ?? 0, nEmbd: m.nEmbd ?? 0 },
           layerConvention: "hf-hidden-states",
           position: "last",
           templates: m.template ? { [m.template]: m.template } : {},
+          // A run records its split as shares and a seed (counts differ per cell): the report prints these.
+          ...(split ? { extra: { split: { by: "item", ...split }, ...(run?.manifest?.extract?.seed !== undefined ? { seed: run.manifest.extract.seed } : {}) } } : {}),
         },
       };
       models[methods.length > 1 ? `${id}/${method}` : id] = checkAnalysisResults(candidate, `${where}: results.${id}.methods.${method}`);
@@ -121,8 +134,32 @@ function fromRunSummary(json: Record<string, unknown>, where: string): ReportInp
   return { models, ...(typeof json.name === "string" ? { title: json.name } : {}), ...(Array.isArray(json.notes) ? { notes: json.notes.map(String) } : {}) };
 }
 
-function fromJson(json: unknown, where: string, fallbackName: string): ReportInput {
-  if (isObject(json) && json.format === "valuelens-run-summary") return fromRunSummary(json, where);
+/** `valuelens recognize --json`: recognition (and cross-lingual recognition) only; no similarity was computed. */
+function looksLikeRecognition(x: unknown): x is Record<string, unknown> {
+  return isObject(x) && typeof x.method === "string" && Array.isArray(x.layers) && isObject(x.recognition) && !isObject(x.similarity);
+}
+
+function fromRecognition(json: Record<string, unknown>, where: string, fallbackName: string): ReportInput {
+  const recognition = json.recognition as AnalysisResults["recognition"];
+  const concepts = Array.isArray(json.concepts) ? (json.concepts as string[]) : Object.keys(recognition);
+  const langs = Array.isArray(json.langs) ? (json.langs as string[]) : [...new Set(concepts.flatMap((c) => Object.keys(recognition[c] ?? {})))];
+  if (!isObject(json.provenance)) throw new Error(`${where}: recognition output without provenance (re-run valuelens recognize --json with this version, or use valuelens analyze)`);
+  const candidate = {
+    ...json,
+    concepts,
+    langs,
+    ties: typeof json.ties === "string" ? json.ties : "correct",
+    similarity: { perConcept: {}, aggregate: { langs: [], values: [] } },
+  };
+  const r = checkAnalysisResults(candidate, where);
+  return { models: { [fallbackName || r.provenance.model?.name || "model"]: r } };
+}
+
+function fromJson(json: unknown, where: string, fallbackName: string, run: RunFacts | null = null): ReportInput {
+  if (isObject(json) && json.format === "valuelens-run-summary") return fromRunSummary(json, where, run);
+  // A control experiment's summary.json (valuelens control --out DIR): a report of its curves alone.
+  if (isNestedControlSummary(json)) return { models: {}, control: checkControlSummary(json, where) };
+  if (looksLikeRecognition(json)) return fromRecognition(json, where, fallbackName);
   if (isObject(json) && isObject(json.models)) {
     const models: Record<string, AnalysisResults> = {};
     for (const [name, r] of Object.entries(json.models)) models[name] = checkAnalysisResults(r, `${where}: models.${name}`);
@@ -137,7 +174,9 @@ function fromJson(json: unknown, where: string, fallbackName: string): ReportInp
     const r = checkAnalysisResults(json, where);
     return { models: { [fallbackName || r.provenance.model?.name || "model"]: r } };
   }
-  throw new Error(`${where}: expected { models: { name: AnalysisResults } } or one AnalysisResults object`);
+  throw new Error(
+    `${where}: not something valuelens can report on: expected the output of valuelens run, demo, analyze, recognize --json or control (summary.json), or { models: { name: AnalysisResults } }`,
+  );
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -165,7 +204,11 @@ export async function loadRunResults(path: string): Promise<ReportInput> {
   const main = join(path, "results.json");
   const summary = join(path, "summary.json");
   if (await exists(main)) input = fromJson(await readJson(main), main, basename(path));
-  else if (await exists(summary)) input = fromJson(await readJson(summary), summary, basename(path));
+  else if (await exists(summary)) {
+    const runJson = join(path, "run.json");
+    const run = (await exists(runJson)) ? ((await readJson(runJson)) as RunFacts) : null;
+    input = fromJson(await readJson(summary), summary, basename(path), run);
+  }
   else {
     const files = (await readdir(path)).filter((f) => f.endsWith(".results.json")).sort();
     if (files.length === 0) throw new Error(`${path}: no results.json and no *.results.json files (run \`valuelens run\` or \`valuelens demo\` first)`);

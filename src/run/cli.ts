@@ -1,6 +1,7 @@
 // `valuelens run MANIFEST` and `valuelens merge DIR…`: scripted experiment grids, sharded over a cluster.
-import { choiceFlag, intFlag, parseFlags, UsageError } from "../cli/args.js";
-import { interruptSignal } from "../cli/engine-flags.js";
+import { choiceFlag, intFlag, parseCommand, UsageError, type CommandSpec } from "../cli/args.js";
+import { InterruptedError, interruptSignal } from "../cli/engine-flags.js";
+import { fixed, percent } from "../cli/table.js";
 import type { ProgressMode } from "../progress/progress.js";
 import type { RunSummary } from "./finalize.js";
 import { loadManifest, ManifestError } from "./manifest.js";
@@ -8,31 +9,43 @@ import { mergeRuns } from "./merge.js";
 import { runManifest } from "./runner.js";
 import { parseShard, shardFromEnv, type Shard } from "./shard.js";
 
-export const runUsage = `usage: valuelens run MANIFEST.yaml --out DIR [options]
-  Runs the grid of a manifest (models × concepts × languages × methods): capture, vectors, recognition per
-  cell; then similarity, transfer and correlation across cells. Re-running with the same --out resumes.
-  --out DIR          output folder (one per shard)
-  --shard i/N        run shard i of N (0-based: 0/N … N-1/N). Default from the environment: VALUELENS_SHARD,
-                     a SLURM array (SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN of SLURM_ARRAY_TASK_COUNT) or a
-                     Kubernetes indexed Job (JOB_COMPLETION_INDEX; count from --shards or VALUELENS_SHARDS).
-                     --shard 0/1 runs everything whatever the environment says
-  --shards N         the shard count when only the index comes from the environment
-  --progress MODE    auto (bar on a TTY) | bar | json (JSON lines on stderr) | none
-  --json             print the JSON summary on stdout (every result table; timings under "timings")`;
+export const runSpec = {
+  name: "run",
+  synopsis: "MANIFEST.yaml --out DIR [options]",
+  about:
+    "Runs the grid of a manifest (models × concepts × languages × methods): capture, vectors, recognition per\ncell; then similarity, transfer and correlation across cells. Re-running with the same --out resumes.",
+  flags: {
+    out: { type: "string", arg: "DIR", help: "output folder (one per shard); locked while the run writes it" },
+    shard: {
+      type: "string",
+      arg: "i/N",
+      help:
+        "run shard i of N (0-based: 0/N … N-1/N). Default from the environment: VALUELENS_SHARD,\na SLURM array (SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN of SLURM_ARRAY_TASK_COUNT) or a\nKubernetes indexed Job (JOB_COMPLETION_INDEX; count from --shards or VALUELENS_SHARDS).\n--shard 0/1 runs everything whatever the environment says",
+    },
+    shards: { type: "string", arg: "N", help: "the shard count when only the index comes from the environment" },
+    progress: { type: "string", arg: "MODE", help: "auto (bar on a TTY) | bar | json (JSON lines on stderr) | none" },
+    json: { type: "boolean", help: "print the JSON summary on stdout (every result table; timings under \"timings\")" },
+  },
+} as const satisfies CommandSpec;
 
-export const mergeUsage = `usage: valuelens merge DIR... --out DIR [options]
-  Combines the folders of the shards of one run (checks: same manifest, data and models; every cell finished
-  exactly once), then computes the cross-cell analyses. Its summary has the shape of an unsharded run's.
-  --out DIR          merged run folder (new or empty)
-  --progress MODE    auto | bar | json | none
-  --json             print the JSON summary on stdout`;
+export const mergeSpec = {
+  name: "merge",
+  synopsis: "DIR... --out DIR [options]",
+  about:
+    "Combines the folders of the shards of one run (checks: same manifest, data and models; every cell finished\nexactly once), then computes the cross-cell analyses. Its summary has the shape of an unsharded run's.",
+  flags: {
+    out: { type: "string", arg: "DIR", help: "merged run folder (new or empty)" },
+    progress: { type: "string", arg: "MODE", help: "auto | bar | json | none" },
+    json: { type: "boolean", help: "print the JSON summary on stdout" },
+  },
+} as const satisfies CommandSpec;
 
 function progressMode(v: string | undefined): ProgressMode {
   return choiceFlag("progress", v, ["auto", "bar", "json", "none"] as const, "auto");
 }
 
 function fmt(x: number | null | undefined): string {
-  return typeof x === "number" && Number.isFinite(x) ? x.toFixed(3) : "—";
+  return typeof x === "number" ? fixed(x, 3) : "—";
 }
 
 /** A short human-readable account of a summary. */
@@ -53,7 +66,7 @@ export function describeSummary(s: RunSummary): string {
         const off = v.flatMap((row, i) => row.filter((_, j) => j !== i));
         if (off.length) parts.push(`similarity mean ${fmt(off.reduce((a, b) => a + b, 0) / off.length)}`);
       }
-      if (r.transfer) parts.push(`transfer rate ${fmt(r.transfer.rate.mean)}%`);
+      if (r.transfer) parts.push(`transfer rate ${percent(r.transfer.rate.mean)}`);
       if (r.correlation) parts.push(`correlation (genetic) ${fmt(r.correlation.table.genetic?.direct)}`);
       lines.push(`  ${id} ${method}: ${parts.join("; ") || "no tables"}`);
     }
@@ -64,13 +77,9 @@ export function describeSummary(s: RunSummary): string {
 }
 
 export async function runCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseFlags(
-    argv,
-    { out: { type: "string" }, shard: { type: "string" }, shards: { type: "string" }, progress: { type: "string" }, json: { type: "boolean" } },
-    runUsage,
-  );
-  if (positionals.length !== 1) throw new UsageError(`give exactly one manifest file\n\n${runUsage}`);
-  if (!values.out) throw new UsageError(`--out is required\n\n${runUsage}`);
+  const { values, positionals } = parseCommand(runSpec, argv);
+  if (positionals.length !== 1) throw new UsageError(`give exactly one manifest file (got ${positionals.length ? positionals.join(" ") : "none"})`);
+  if (!values.out) throw new UsageError("--out is required (the run folder)");
   const progress = progressMode(values.progress);
   let shard: Shard | null;
   try {
@@ -92,7 +101,7 @@ export async function runCommand(argv: string[]): Promise<void> {
     const summary = await runManifest(loaded.manifest, { out: values.out, baseDir: loaded.baseDir, progress, signal: interrupt.signal, ...(shard ? { shard } : {}) });
     process.stdout.write(values.json ? JSON.stringify(summary) + "\n" : describeSummary(summary));
   } catch (e) {
-    if (interrupt.signal.aborted) throw new Error(`interrupted; finished cells and the captured part are kept in ${values.out} — run the same command again to resume`);
+    if (interrupt.signal.aborted) throw new InterruptedError(`interrupted; finished cells and the captured part are kept in ${values.out} — run the same command again to resume`);
     throw e;
   } finally {
     interrupt.dispose();
@@ -100,13 +109,16 @@ export async function runCommand(argv: string[]): Promise<void> {
 }
 
 export async function mergeCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseFlags(argv, { out: { type: "string" }, progress: { type: "string" }, json: { type: "boolean" } }, mergeUsage);
-  if (positionals.length === 0) throw new UsageError(`give the shard folders to merge\n\n${mergeUsage}`);
-  if (!values.out) throw new UsageError(`--out is required\n\n${mergeUsage}`);
+  const { values, positionals } = parseCommand(mergeSpec, argv);
+  if (positionals.length === 0) throw new UsageError("give the shard folders to merge");
+  if (!values.out) throw new UsageError("--out is required (the merged run folder)");
   const interrupt = interruptSignal();
   try {
     const summary = await mergeRuns(positionals, { out: values.out, progress: progressMode(values.progress), signal: interrupt.signal });
     process.stdout.write(values.json ? JSON.stringify(summary) + "\n" : describeSummary(summary));
+  } catch (e) {
+    if (interrupt.signal.aborted) throw new InterruptedError(`interrupted; nothing of the merge in ${values.out} is final — run the same command again`);
+    throw e;
   } finally {
     interrupt.dispose();
   }

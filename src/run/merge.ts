@@ -9,6 +9,7 @@ import type { ProgressMode } from "../progress/progress.js";
 import { VALUELENS_VERSION } from "../version.js";
 import { createReporter, type RunEvent } from "./events.js";
 import { buildSummary, type RunSummary } from "./finalize.js";
+import { prepareOutput, withOutputLock } from "../util/output.js";
 import { CELL_FILES, cellDir, readJson, readRunRecord, writeJsonAtomic, type CellRecord, type ModelRecord, type RunRecord } from "./record.js";
 
 export interface MergeOptions {
@@ -43,6 +44,11 @@ function sameModel(a: ModelRecord, b: ModelRecord): boolean {
 
 /** Merges shard folders (in any order) into `opts.out`; returns the summary (also written to summary.json). */
 export async function mergeRuns(dirs: readonly string[], opts: MergeOptions): Promise<RunSummary> {
+  await prepareOutput(opts.out, "dir");
+  return withOutputLock(opts.out, () => mergeRunsLocked(dirs, opts));
+}
+
+async function mergeRunsLocked(dirs: readonly string[], opts: MergeOptions): Promise<RunSummary> {
   const t0 = performance.now();
   if (dirs.length === 0) throw new Error("no shard folders given");
   const out = resolve(opts.out);

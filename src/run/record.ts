@@ -8,8 +8,8 @@
 //       activations.arrow  vectors.arrow  recognition.json  cell.json (written last: the cell is finished)
 //   <out>/results/<model>.json                  cross-cell tables of a model (similarity, transfer, ...)
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { Manifest } from "./manifest.js";
 import type { Shard } from "./shard.js";
 
@@ -87,12 +87,7 @@ export function cellDir(out: string, model: string, concept: string, lang: strin
 
 export const CELL_FILES = { activations: "activations.arrow", vectors: "vectors.arrow", recognition: "recognition.json", done: "cell.json" } as const;
 
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, JSON.stringify(value, null, 1) + "\n");
-  await rename(tmp, path);
-}
+export { writeJsonAtomic } from "../util/output.js";
 
 export async function readJson<T>(path: string): Promise<T> {
   return JSON.parse(await readFile(path, "utf8")) as T;

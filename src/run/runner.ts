@@ -26,6 +26,7 @@ import { native, packageRoot } from "../engine/native.js";
 import { analyze } from "../pipeline/analyze.js";
 import { extractVectors } from "../pipeline/extract.js";
 import { loadPairs } from "../pipeline/sources.js";
+import { prepareOutput, withOutputLock } from "../util/output.js";
 import type { ProgressMode } from "../progress/progress.js";
 import { readVectors, sha256File, writeVectors } from "../store/index.js";
 import { VALUELENS_VERSION } from "../version.js";
@@ -100,6 +101,8 @@ async function loadData(m: Manifest, baseDir: string, out: string): Promise<{ pa
     ...(m.data.adapterOptions ? { adapterOptions: m.data.adapterOptions } : {}),
     concepts: m.concepts,
     langs: m.languages,
+    // A grid records a (concept, language) without pairs as an empty cell and says so in its notes.
+    allowMissing: true,
   });
   return { pairs: loaded.pairs, world: null };
 }
@@ -149,8 +152,16 @@ function emptyRecord(m: Manifest, hash: string, baseDir: string, shard: Shard, d
   };
 }
 
-/** Runs (this shard of) the manifest into `opts.out` and returns the summary (also written to summary.json). */
+/**
+ * Runs (this shard of) the manifest into `opts.out` and returns the summary (also written to summary.json).
+ * The folder is locked for the whole run: a second run into it fails at once, naming this one.
+ */
 export async function runManifest(manifest: Manifest, opts: RunOptions): Promise<RunSummary> {
+  await prepareOutput(opts.out, "dir");
+  return withOutputLock(opts.out, () => runManifestLocked(manifest, opts));
+}
+
+async function runManifestLocked(manifest: Manifest, opts: RunOptions): Promise<RunSummary> {
   const t0 = performance.now();
   const shard = checkShard(opts.shard ?? NO_SHARD);
   const out = resolve(opts.out);

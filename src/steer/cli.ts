@@ -2,44 +2,58 @@
 import { readFile } from "node:fs/promises";
 import { chatTemplate, RAW_TEMPLATE, resolveTemplate, templateForModel, type PromptTemplate } from "../data/templates.js";
 import type { VectorMethod } from "../store/index.js";
-import { choiceFlag, intFlag, listFlag, numFlag, parseFlags, UsageError } from "../cli/args.js";
-import { engineFlagSpec, engineFlagUsage, interruptSignal, openEngine, progressFor } from "../cli/engine-flags.js";
-import { formatTable } from "../cli/table.js";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { choiceFlag, intFlag, listFlag, numFlag, parseCommand, UsageError, type CommandSpec, type FlagValues } from "../cli/args.js";
+import { engineFlags, InterruptedError, interruptSignal, openEngine, progressFor } from "../cli/engine-flags.js";
+import { claimOutput } from "../cli/outputs.js";
+import { fixed, formatTable } from "../cli/table.js";
 import { control, CONTROL_TABLE, type ControlEstimate, type ControlMetric, type ControlSummary } from "./control.js";
 import { loadPromptDataset, loadPromptsJsonl, PROMPT_DATASET_CONCEPT, PROMPT_DATASETS, type ControlPrompt, type PromptDataset } from "./prompts.js";
 import { parseLayerSpec } from "./steer.js";
 import { parseLayerSite, type LayerSite } from "../engine/layers.js";
 
-export const controlUsage = `usage: valuelens control --model M.gguf --vectors V.arrow --layers L (--prompts FILE.jsonl | --dataset NAME --data-root DIR) [options]
-  Steers with the concept vector of each source language and scores the outputs for prompts in the target languages.
-  --concept C            concept of the vectors (default: harmfulness for multijail/xsafety, toxicity for rtp-lx)
-  --method M             vector method (default: the only one stored, else mean_diff)
-  --source S[,S]         source language(s) of the steering vector (default en; the first is the comparison baseline)
-  --targets T[,T]        target languages (default: every language of the prompts)
-  --prompts FILE.jsonl   prompts, one {"id","lang","prompt"} object per line
-  --dataset NAME         ${PROMPT_DATASETS.join(" | ")} (read from --data-root, laid out as in SOURCES.md)
-  --limit N              at most N prompts per language
-  --coefficients LIST    steering coefficients (default -8,-4,0,4,8; positive = toward the value-aligned side)
-  --layers L             steering layers, e.g. 10-14 or 8,12
-  --vector unit|raw      inject the signed unit vector (default) or raw × sign (RepE's convention)
-  --scale none|residual  residual: coefficient 1 = the layer's median residual norm (needs --activations)
-  --activations A        activation file to measure residual norms from
-  --representation-layer L  layer of the representation score (default: the middle steering layer)
-  --template T           llama2-chat | qwen-chat | bloomz | raw | gguf | auto | a text with {input}
-                         (default auto from the model's name; raw for rtp-lx prompt starts)
-  --max-tokens N         tokens per output (default 128)
-  --temperature X        0 = greedy (default)
-  --seed N               sampling seed (default 42)
-  --stop S               stop string (repeatable)
-  --judge-model M        judge GGUF (may be the same file as --model)
-  --judge-template T     judge prompt with {prompt} and {response}, or @FILE to read it from a file
-  --judge-labels L       label continuations, e.g. safe=" safe",unsafe=" unsafe"
-  --judge-unsafe L[,L]   labels that count as unsafe (default unsafe)
-  --bootstrap N          bootstrap resamples for the CIs (default 1000)
-  --out DIR              write control.jsonl, summary.json and config.json there
-  --resume               keep the finished rows in --out and compute only the missing ones
-${engineFlagUsage}
-  --json                 print the summary as JSON on stdout`;
+export const controlSpec = {
+  name: "control",
+  synopsis: "--model M.gguf --vectors V.arrow --layers L (--prompts FILE.jsonl | --dataset NAME --data-root DIR) [options]",
+  about: "steers with the concept vector of each source language and scores the outputs for prompts in the target languages",
+  flags: {
+    ...engineFlags,
+    vectors: { type: "string", arg: "V.arrow", help: "vector file (valuelens extract)" },
+    concept: { type: "string", arg: "C", help: "concept of the vectors (default: harmfulness for multijail/xsafety, toxicity for rtp-lx)" },
+    method: { type: "string", arg: "M", help: "vector method (default: the only one stored, else mean_diff)" },
+    source: { type: "string", arg: "S[,S]", help: "source language(s) of the steering vector (default en; the first is the comparison baseline)" },
+    targets: { type: "string", arg: "T[,T]", help: "target languages (default: every language of the prompts)" },
+    prompts: { type: "string", arg: "FILE.jsonl", help: 'prompts, one {"id","lang","prompt"} object per line' },
+    dataset: { type: "string", arg: "NAME", help: `${PROMPT_DATASETS.join(" | ")} (read from --data-root, laid out as in SOURCES.md)` },
+    "data-root": { type: "string", arg: "DIR", help: "where the datasets are" },
+    limit: { type: "string", arg: "N", help: "at most N prompts per language" },
+    coefficients: { type: "string", arg: "LIST", help: "steering coefficients (default -8,-4,0,4,8; positive = toward the value-aligned side)" },
+    layers: { type: "string", arg: "L", help: "steering layers, e.g. 10-14 or 8,12 (the model's numbering, 1..L)" },
+    vector: { type: "string", arg: "unit|raw", help: "inject the signed unit vector (default) or raw × sign (RepE's convention)" },
+    scale: { type: "string", arg: "none|residual", help: "residual: coefficient 1 = the layer's median residual norm (needs --activations)" },
+    activations: { type: "string", arg: "A", help: "activation file to measure residual norms from" },
+    "representation-layer": { type: "string", arg: "L", help: "layer of the representation score (default: the middle steering layer)" },
+    template: {
+      type: "string",
+      arg: "T",
+      help: "llama2-chat | qwen-chat | bloomz | raw | gguf | auto | a text with {input}\n(default auto from the model's name; raw for rtp-lx prompt starts)",
+    },
+    "max-tokens": { type: "string", arg: "N", help: "tokens per output (default 128)" },
+    temperature: { type: "string", arg: "X", help: "0 = greedy (default)" },
+    seed: { type: "string", arg: "N", help: "sampling seed (default 42)" },
+    stop: { type: "string", arg: "S", multiple: true, help: "stop string (repeatable)" },
+    "judge-model": { type: "string", arg: "M", help: "judge GGUF (may be the same file as --model)" },
+    "judge-template": { type: "string", arg: "T", help: "judge prompt with {prompt} and {response}, or @FILE to read it from a file" },
+    "judge-labels": { type: "string", arg: "L", help: 'label continuations, e.g. safe=" safe",unsafe=" unsafe"' },
+    "judge-unsafe": { type: "string", arg: "L[,L]", help: "labels that count as unsafe (default unsafe)" },
+    bootstrap: { type: "string", arg: "N", help: "bootstrap resamples for the CIs (default 1000)" },
+    out: { type: "string", arg: "DIR", help: "write control.jsonl, summary.json and config.json there" },
+    resume: { type: "boolean", help: "keep the finished rows in --out and compute only the missing ones" },
+    force: { type: "boolean", help: "replace the results already in --out (default: refuse)" },
+    json: { type: "boolean", help: "print the summary as JSON on stdout" },
+  },
+} as const satisfies CommandSpec;
 
 /** Parses `safe=" safe",unsafe=" unsafe"` (values JSON-quoted, or bare without commas). */
 export function parseJudgeLabels(spec: string): Record<string, string> {
@@ -70,9 +84,9 @@ function numberList(name: string, value: string | undefined, dflt: number[]): nu
   });
 }
 
-function fmt(e: ControlEstimate | undefined, digits = 2): string {
+function fmt(e: ControlEstimate | undefined, digits = 3): string {
   if (!e || e.value === null) return "—";
-  const f = (x: number) => x.toFixed(digits);
+  const f = (x: number) => fixed(x, digits);
   return e.lo === null || e.hi === null ? f(e.value) : `${f(e.value)} [${f(e.lo)}, ${f(e.hi)}]`;
 }
 
@@ -111,59 +125,16 @@ export function formatControlSummary(s: ControlSummary): string {
   return out;
 }
 
-/** node:util parseArgs takes "-8,…" for a flag; glue a negative number list to its option instead. */
-function glueNegativeValues(argv: readonly string[], flags: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    if (flags.includes(argv[i]) && i + 1 < argv.length && /^-[\d.]/.test(argv[i + 1])) out.push(`${argv[i]}=${argv[++i]}`);
-    else out.push(argv[i]);
-  }
-  return out;
-}
-
 export async function controlCommand(argv: string[]): Promise<void> {
-  const { values } = parseFlags(
-    glueNegativeValues(argv, ["--coefficients", "--temperature"]),
-    {
-      ...engineFlagSpec,
-      vectors: { type: "string" },
-      concept: { type: "string" },
-      method: { type: "string" },
-      source: { type: "string" },
-      targets: { type: "string" },
-      prompts: { type: "string" },
-      dataset: { type: "string" },
-      "data-root": { type: "string" },
-      limit: { type: "string" },
-      coefficients: { type: "string" },
-      layers: { type: "string" },
-      vector: { type: "string" },
-      scale: { type: "string" },
-      activations: { type: "string" },
-      "representation-layer": { type: "string" },
-      template: { type: "string" },
-      "max-tokens": { type: "string" },
-      temperature: { type: "string" },
-      seed: { type: "string" },
-      stop: { type: "string", multiple: true },
-      "judge-model": { type: "string" },
-      "judge-template": { type: "string" },
-      "judge-labels": { type: "string" },
-      "judge-unsafe": { type: "string" },
-      bootstrap: { type: "string" },
-      out: { type: "string" },
-      resume: { type: "boolean" },
-      json: { type: "boolean" },
-    },
-    controlUsage,
-  );
+  const { values } = parseCommand(controlSpec, argv);
   const need = (flag: string, v: unknown) => {
-    if (v === undefined) throw new UsageError(`--${flag} is required\n\n${controlUsage}`);
+    if (v === undefined) throw new UsageError(`--${flag} is required (valuelens help control)`);
   };
   need("model", values.model);
   need("vectors", values.vectors);
   need("layers", values.layers);
-  if (!values.prompts === !values.dataset) throw new UsageError(`give either --prompts or --dataset\n\n${controlUsage}`);
+  if (!values.prompts === !values.dataset) throw new UsageError("give either --prompts or --dataset (--prompts FILE.jsonl or --dataset NAME, not both)");
+  if (values.resume && values.force) throw new UsageError("--resume and --force contradict each other: --resume keeps the finished rows, --force discards them");
   const dataset = values.dataset ? choiceFlag("dataset", values.dataset, PROMPT_DATASETS, "multijail") : undefined;
   if (dataset) need("data-root", values["data-root"]);
   const concept = values.concept ?? (dataset ? PROMPT_DATASET_CONCEPT[dataset] : undefined);
@@ -187,6 +158,39 @@ export async function controlCommand(argv: string[]): Promise<void> {
   let judgeTemplate = values["judge-template"];
   if (judgeTemplate?.startsWith("@")) judgeTemplate = await readFile(judgeTemplate.slice(1), "utf8");
 
+  // The output first: wrong path, another writer, or finished results fail before any work.
+  const lock = values.out
+    ? await claimOutput(values.out, { kind: "dir", force: values.force, resume: values.resume, canResume: true, what: "control results", marker: (d) => existsSync(join(d, CONTROL_TABLE)) || existsSync(join(d, `${CONTROL_TABLE}.partial`)) })
+    : null;
+  try {
+    await controlLocked(values, { dataset, concept, limit, targets, sources, coefficients, vector, scale, maxTokens, temperature, seed, samples, judgeLabels, judgeTemplate });
+  } finally {
+    await lock?.release();
+  }
+}
+
+type ControlValues = FlagValues<typeof controlSpec.flags>;
+
+async function controlLocked(
+  values: ControlValues,
+  o: {
+    dataset: PromptDataset | undefined;
+    concept: string;
+    limit: number | undefined;
+    targets: string[] | undefined;
+    sources: string[];
+    coefficients: number[];
+    vector: "unit" | "raw";
+    scale: "none" | "residual";
+    maxTokens: number;
+    temperature: number;
+    seed: number;
+    samples: number;
+    judgeLabels: Record<string, string> | undefined;
+    judgeTemplate: string | undefined;
+  },
+): Promise<void> {
+  const { dataset, concept, limit, targets, sources, coefficients, vector, scale, maxTokens, temperature, seed, samples, judgeLabels, judgeTemplate } = o;
   const prompts: ControlPrompt[] = dataset
     ? await loadPromptDataset(dataset as PromptDataset, values["data-root"]!, { langs: targets, limit })
     : await loadPromptsJsonl(values.prompts!, { langs: targets, limit });
@@ -241,7 +245,7 @@ export async function controlCommand(argv: string[]): Promise<void> {
       scoring.dispose();
     }
   } catch (e) {
-    if (interrupt.signal.aborted && values.out) throw new Error(`interrupted; finished rows are kept in ${values.out}/${CONTROL_TABLE}.partial — re-run with --resume to continue`);
+    if (interrupt.signal.aborted) throw new InterruptedError(values.out ? `interrupted; finished rows are kept in ${values.out}/${CONTROL_TABLE}.partial — re-run with --resume to continue` : "interrupted");
     throw e;
   } finally {
     interrupt.dispose();

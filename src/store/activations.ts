@@ -24,6 +24,7 @@ import { f32ArrayToF16 } from "../gguf/f16.js";
 import { EOS_BYTES, encodeBatchMessages, encodeSchemaMessage, scanStream, streamBatches, syncDir, type StreamScan } from "./ipc.js";
 import { ProvenanceMismatchError, provenanceDifferences, provenanceFromSchema, provenanceMetadata } from "./provenance.js";
 import { ACTIVATION_COLUMNS as C, type Provenance } from "./schema.js";
+import { lockOutput, type OutputLock } from "../util/output.js";
 
 export type VectorType = "float32" | "float16";
 
@@ -262,6 +263,8 @@ class ActivationWriterImpl implements ActivationWriter {
   private failed: Error | null = null;
   private state: "open" | "closed" | "aborted" = "open";
   resumedRows = 0;
+  /** Held from open to close/abort: a second writer of the same file fails at once, naming this one. */
+  lock: OutputLock | null = null;
 
   constructor(
     readonly path: string,
@@ -535,6 +538,8 @@ class ActivationWriterImpl implements ActivationWriter {
       await this.fh?.close().catch(() => undefined);
       this.fh = null;
       throw e;
+    } finally {
+      await this.lock?.release();
     }
   }
 
@@ -547,6 +552,7 @@ class ActivationWriterImpl implements ActivationWriter {
       this.state = "aborted";
       await this.fh?.close().catch(() => undefined);
       this.fh = null;
+      await this.lock?.release();
     }
   }
 }
@@ -572,7 +578,13 @@ export async function openActivationWriter(path: string, options: ActivationWrit
   if (!Number.isInteger(batchRows) || batchRows <= 0) throw new RangeError(`batchRows must be a positive integer, got ${batchRows}`);
   const provenance: Provenance = { ...options.provenance, kind: "activations" };
   const w = new ActivationWriterImpl(path, nEmbd, vectorType, batchRows, provenance, options.sync ?? true);
-  await w.init(options.resume ?? false);
+  w.lock = await lockOutput(path);
+  try {
+    await w.init(options.resume ?? false);
+  } catch (e) {
+    await w.lock.release();
+    throw e;
+  }
   return w;
 }
 

@@ -190,15 +190,4 @@ async function* readChunks(fh: FileHandle, end: number, chunkBytes = 1 << 20): A
   }
 }
 
-/** fsync a directory so a rename in it survives a crash (a no-op where directories cannot be opened). */
-export async function syncDir(dir: string): Promise<void> {
-  let fh: FileHandle | undefined;
-  try {
-    fh = await open(dir, "r");
-    await fh.sync();
-  } catch {
-    // Windows cannot open directories; the rename is as durable as the platform allows.
-  } finally {
-    await fh?.close().catch(() => undefined);
-  }
-}
+export { syncDir } from "../util/output.js";

@@ -1,6 +1,5 @@
 // Vector store: one row per (concept, lang, layer, method) concept direction, written atomically.
-import { open, readFile, rename, rm } from "node:fs/promises";
-import { dirname } from "node:path";
+import { readFile } from "node:fs/promises";
 import {
   Field,
   FixedSizeList,
@@ -20,7 +19,7 @@ import {
   Struct,
   type Data,
 } from "apache-arrow";
-import { syncDir } from "./ipc.js";
+import { lockOutput, writeFileAtomic } from "../util/output.js";
 import { provenanceFromSchema, provenanceMetadata } from "./provenance.js";
 import { VECTOR_COLUMNS as V, type Provenance } from "./schema.js";
 
@@ -67,30 +66,8 @@ export function vectorSchema(nEmbd: number, provenance: Provenance): Schema {
   );
 }
 
-/** Atomically write bytes: temp file in the same directory, fsync, rename, fsync the directory. */
-export async function writeFileAtomic(path: string, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
-  const fh = await open(tmp, "w");
-  try {
-    for await (const chunk of chunks) {
-      let off = 0;
-      while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
-    }
-    await fh.sync();
-    await fh.close();
-  } catch (e) {
-    await fh.close().catch(() => undefined);
-    await rm(tmp, { force: true });
-    throw e;
-  }
-  try {
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
-  await syncDir(dirname(path));
-}
+// The one durable atomic writer lives in util/output.ts; re-exported here for existing importers.
+export { writeFileAtomic } from "../util/output.js";
 
 /** Write a vector file (Arrow IPC file format) atomically. `provenance.kind` is forced to "vectors". */
 export async function writeVectors(path: string, provenance: Provenance, rows: readonly VectorRow[]): Promise<void> {
@@ -135,7 +112,12 @@ export async function writeVectors(path: string, provenance: Provenance, rows: r
     makeData({ type: new Int32(), length: n, nullCount: 0, data: Int32Array.from(rows, (r) => r.nTrain) }),
   ];
   const batch = new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children }));
-  await writeFileAtomic(path, [tableToIPC(new Table(schema, [batch]), "file")]);
+  const lock = await lockOutput(path);
+  try {
+    await writeFileAtomic(path, tableToIPC(new Table(schema, [batch]), "file"));
+  } finally {
+    await lock.release();
+  }
 }
 
 /** Read a whole vector file (they are small: one row per concept, lang, layer, method). */

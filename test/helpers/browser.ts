@@ -21,6 +21,8 @@ export interface PageFigureInfo {
   height: number;
   /** Children of Vega mark groups with a non-empty bounding box. */
   marks: number;
+  /** Width of the box the figure sits in (its card's content box). */
+  containerWidth: number;
 }
 
 export interface PageCheck {
@@ -30,6 +32,8 @@ export interface PageCheck {
   tables: number;
   /** Heatmap cells of the similarity-aggregate figure. */
   aggregateCells: number;
+  /** Pixels the page is wider than the window (> 0: a horizontal scrollbar). */
+  horizontalOverflow: number;
 }
 
 export async function checkReportInBrowser(html: string, screenshot: string): Promise<PageCheck> {
@@ -63,14 +67,17 @@ export async function checkReportInBrowser(html: string, screenshot: string): Pr
               return b.width > 0 || b.height > 0;
             }).length
           : 0;
-        return { id: el.getAttribute("data-figure"), width: box?.width ?? 0, height: box?.height ?? 0, marks };
+        const wrap = el.querySelector(".svgwrap") ?? el;
+        return { id: el.getAttribute("data-figure"), width: box?.width ?? 0, height: box?.height ?? 0, marks, containerWidth: wrap.getBoundingClientRect().width };
       }),
     );
     const aggregateCells = await page.$$eval('figure[data-figure="similarity-aggregate"] g.mark-rect.role-mark path', (els) => els.length);
     const tables = await page.$$eval("table", (els) => els.length);
+    // A string, evaluated in the page: this file is compiled without DOM types.
+    const horizontalOverflow = (await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")) as number;
     mkdirSync(dirname(screenshot), { recursive: true });
     await page.screenshot({ path: screenshot, fullPage: true });
-    return { problems, offline, figures, tables, aggregateCells };
+    return { problems, offline, figures, tables, aggregateCells, horizontalOverflow };
   } finally {
     await context.close();
     rmSync(profile, { recursive: true, force: true });

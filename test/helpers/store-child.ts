@@ -1,4 +1,4 @@
-// Runs the store in child processes: transpiles src/store (and the two modules it imports) to plain ESM under
+// Runs the store in child processes: transpiles src/store (and the modules it imports) to plain ESM under
 // node_modules/.cache, so node resolves apache-arrow & co. from the repo and no stale dist/ build is involved.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -21,6 +21,7 @@ export function buildStoreForChild(): string {
       .map((f) => join("src", "store", f)),
     join("src", "gguf", "f16.ts"),
     join("src", "data", "types.ts"),
+    join("src", "util", "output.ts"),
   ];
   const hash = createHash("sha256");
   for (const s of sources) hash.update(s).update(readFileSync(join(repo, s)));
