@@ -480,6 +480,23 @@ struct CreateOptions {
     bool hooks = true;
 };
 
+// One persistent thread pool per context (see Threadpool in session.h). Where the CPU backend offers none,
+// llama.cpp's own per-graph pool is used, as before.
+void attach_threadpool(SessionCore & core, int32_t threads) {
+    ggml_backend_reg_t cpu = ggml_backend_reg_by_name("CPU");
+    if (!cpu) return;
+    using new_fn = ggml_threadpool_t (*)(ggml_threadpool_params *);
+    using free_fn = void (*)(ggml_threadpool_t);
+    auto tp_new = reinterpret_cast<new_fn>(ggml_backend_reg_get_proc_address(cpu, "ggml_threadpool_new"));
+    auto tp_free = reinterpret_cast<free_fn>(ggml_backend_reg_get_proc_address(cpu, "ggml_threadpool_free"));
+    if (!tp_new || !tp_free) return;
+    ggml_threadpool_params params = ggml_threadpool_params_default(threads);
+    core.threadpool.tp = tp_new(&params);
+    if (!core.threadpool.tp) throw Failure(with_log("failed to create the CPU thread pool"));
+    core.threadpool.free_fn = tp_free;
+    llama_attach_threadpool(core.ctx.get(), core.threadpool.tp, core.threadpool.tp);
+}
+
 class CreateWorker : public Napi::AsyncWorker {
   public:
     CreateWorker(Napi::Env env, std::shared_ptr<llama_model> model, CreateOptions o)
@@ -524,6 +541,7 @@ class CreateWorker : public Napi::AsyncWorker {
             llama_context * ctx = llama_init_from_model(model_.get(), cp);
             if (!ctx) throw Failure(with_log("failed to create a llama.cpp context"));
             core_->ctx.reset(ctx);
+            attach_threadpool(*core_, threads);
             core_->n_ctx = llama_n_ctx(ctx);
             core_->n_batch = llama_n_batch(ctx);
             core_->n_seq_max = llama_n_seq_max(ctx);

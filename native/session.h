@@ -15,8 +15,23 @@ struct GenSeq {
     bool active = false;
 };
 
+// The context's CPU worker threads, kept for its lifetime. Without OpenMP (the portable build) ggml would
+// otherwise start and join its workers for every graph, i.e. every generated token. The functions come from
+// the CPU backend (a runtime-loaded library in portable builds), hence the pointers.
+struct Threadpool {
+    ggml_threadpool_t tp = nullptr;
+    void (*free_fn)(ggml_threadpool_t) = nullptr;
+    Threadpool() = default;
+    Threadpool(const Threadpool &) = delete;
+    Threadpool & operator=(const Threadpool &) = delete;
+    ~Threadpool() {
+        if (tp && free_fn) free_fn(tp);
+    }
+};
+
 struct SessionCore {
     std::shared_ptr<llama_model> model;
+    Threadpool threadpool;  // declared before ctx: destroyed after it
     ContextPtr ctx;
     std::string arch;
     int n_embd = 0;
