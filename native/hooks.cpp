@@ -134,7 +134,9 @@ bool eval_impl(ggml_tensor * t, bool ask, HookState & h) {
         if (fault("eval-callback")) throw std::runtime_error("injected fault");
         const int n = ++cap->hits[(size_t) site];
         if (n == 1 && cap->error.empty()) collect(*cap, t, slot);
-        if (site == cap->stop_site && cap->error.empty()) {
+        // Only on host memory: on a GPU backend (seen on Vulkan) a graph cut short corrupted the heap on the
+        // next decode after a re-reserve, so there the graph runs to its end.
+        if (site == cap->stop_site && cap->error.empty() && on_host(t)) {
             // Everything requested is read: the rest of the graph (later blocks, the lm head) is wasted
             // work. Returning false ends this graph piece; with several pieces (partial offload) the
             // rest still runs, which costs time but not correctness.

@@ -79,7 +79,8 @@ describe.skipIf(!hasVocabs)("experiment grids", () => {
   }, 300_000);
 
   test("the grid runs end to end and its tables match the planted ground truth", () => {
-    expect(referenceSeconds).toBeLessThan(60);
+    // A runaway guard, not a benchmark: ~30 s on an idle 2-core machine, 75 s measured while builds shared it.
+    expect(referenceSeconds).toBeLessThan(150);
     expect(reference.complete).toBe(true);
     expect(Object.keys(reference.run.cells)).toHaveLength(12);
     expect(Object.values(reference.run.cells).every((c) => c.status === "done")).toBe(true);
