@@ -45,6 +45,15 @@ void install_log_handler() {
     });
 }
 
+bool rpc_in_use() {
+    ggml_backend_reg_t rpc = ggml_backend_reg_by_name("RPC");
+    if (!rpc) return false;
+    for (size_t i = 0; i < ggml_backend_dev_count(); i++) {
+        if (ggml_backend_dev_backend_reg(ggml_backend_dev_get(i)) == rpc) return true;
+    }
+    return false;
+}
+
 std::string take_log_errors() {
     std::string out;
     out.swap(t_errors);

@@ -78,9 +78,13 @@ class ReleaseWorker : public Napi::AsyncWorker {
     std::shared_ptr<T> p_;
 };
 
+// True once an rpc-server host was added: remote buffers must then be freed before dispose() returns (a
+// server stopped right after dispose would otherwise see the free arrive late, and ggml's RPC client aborts).
+bool rpc_in_use();
+
 template <typename T>
 void release_off_thread(Napi::Env env, std::shared_ptr<T> & p) {
-    if (p && p.use_count() == 1) (new ReleaseWorker<T>(env, std::move(p)))->Queue();  // self-deleting
+    if (p && p.use_count() == 1 && !rpc_in_use()) (new ReleaseWorker<T>(env, std::move(p)))->Queue();  // self-deleting
     p.reset();
 }
 

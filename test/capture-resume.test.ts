@@ -42,7 +42,8 @@ describe.skipIf(!hasVocabs)("interrupted capture", () => {
         for (const line of buf.split("\n").slice(0, -1)) {
           if (!line.startsWith("{")) continue;
           const e = JSON.parse(line) as { done: number; total: number };
-          if (e.done >= 200 && e.done < e.total) {
+          // Right after the first chunks: on a fast idle machine the run can end before a later event.
+          if (e.done >= 64 && e.done < e.total) {
             child.kill("SIGKILL");
             resolve();
           }
