@@ -80,9 +80,12 @@ std::vector<std::pair<std::string, fs::path>> backend_files(const fs::path & dir
     return out;
 }
 
+// "cpu" (a single CPU backend) or "cpu-<variant>".
+bool is_cpu(const std::string & stem) { return stem == "cpu" || stem.rfind("cpu-", 0) == 0; }
+
 bool has_cpu_backend(const fs::path & dir) {
     for (const auto & [stem, path] : backend_files(dir)) {
-        if (stem == "cpu" || stem.rfind("cpu-", 0) == 0) return true;
+        if (is_cpu(stem)) return true;
     }
     return false;
 }
@@ -134,7 +137,7 @@ std::string variant_of(const std::string & stem) { return stem == "cpu" ? "cpu" 
 std::vector<std::string> cpu_variant_names(const fs::path & dir) {
     std::vector<std::string> names;
     for (const auto & [stem, path] : backend_files(dir)) {
-        if (stem == "cpu" || stem.rfind("cpu-", 0) == 0) names.push_back(variant_of(stem));
+        if (is_cpu(stem)) names.push_back(variant_of(stem));
     }
     return names;
 }
@@ -152,7 +155,7 @@ std::string load_from(const fs::path & dir, const char * forced) {
         // The named CPU variant, then every non-CPU backend (RPC, GPU) in the same folder.
         fs::path chosen;
         for (const auto & [stem, path] : backend_files(dir)) {
-            if ((stem == "cpu" || stem.rfind("cpu-", 0) == 0) && variant_of(stem) == forced) chosen = path;
+            if (is_cpu(stem) && variant_of(stem) == forced) chosen = path;
         }
         if (chosen.empty()) {
             return "VALUELENS_CPU_VARIANT=" + std::string(forced) + ": no such CPU variant in " + dir.u8string() +
@@ -163,7 +166,7 @@ std::string load_from(const fs::path & dir, const char * forced) {
         }
         if (!ggml_backend_load(chosen.u8string().c_str())) return with_log("cannot load " + chosen.u8string());
         for (const auto & [stem, path] : backend_files(dir)) {
-            if (stem == "cpu" || stem.rfind("cpu-", 0) == 0) continue;
+            if (is_cpu(stem)) continue;
             ggml_backend_load(path.u8string().c_str());  // an unusable GPU backend (no driver) is simply absent
         }
     }
