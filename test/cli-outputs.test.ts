@@ -18,9 +18,12 @@ const tmp = tempDir();
 afterAll(() => tmp.cleanup());
 const FIXTURES = join(import.meta.dirname, "fixtures", "data");
 
-/** Start the CLI and resolve once its first JSON progress event arrives (it holds its output's lock by then). */
+/**
+ * Start the CLI and resolve once its first chunk is on disk: the child then holds there (the CLI's test hold)
+ * until it is interrupted, so the test acts mid-run however fast the machine.
+ */
 function startCli(args: string[]): { child: ChildProcess; started: Promise<void>; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [cliPath, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [cliPath, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, VALUELENS_TEST_HOLD_AFTER_CHUNK: "1" } });
   let stdout = "";
   let stderr = "";
   let resolveStarted: () => void = () => undefined;
@@ -28,7 +31,7 @@ function startCli(args: string[]): { child: ChildProcess; started: Promise<void>
   child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on("data", (d: Buffer) => {
     stderr += d.toString();
-    if (/^\{.*"done":\s*[1-9]/m.test(stderr)) resolveStarted();
+    if (/^\{"type":"hold"/m.test(stderr)) resolveStarted();
   });
   const done = new Promise<CliResult>((resolve) => child.on("close", (code, signal) => (resolveStarted(), resolve({ code, signal, stdout, stderr }))));
   return { child, started, done };
@@ -134,14 +137,12 @@ describe.skipIf(!hasVocabs)("outputs, errors and reports on a planted model", ()
   test("two captures to one --out: the second fails at once naming the first; the first finishes intact", async () => {
     const out = join(tmp.dir, "mix.arrow");
     const first = startCli([...base(out), "--langs", "en", "--progress", "json"]);
-    await first.started;
-    // Pause the first mid-capture (as a slow capture would be) so the race does not depend on machine speed.
-    first.child.kill("SIGSTOP");
+    await first.started; // held after its first chunk (as a slow capture would be), holding the lock
     let second: CliResult;
     try {
       second = await runCli([...base(out), "--langs", "es,fr", "--progress", "none"]);
     } finally {
-      first.child.kill("SIGCONT");
+      first.child.kill("SIGUSR2"); // lets the first go on
     }
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(new RegExp(`mix\\.arrow is being written by another valuelens process \\(pid ${first.child.pid} on .*capture .*--langs en`));

@@ -117,6 +117,7 @@ async function captureLocked(
       extra: { data: values.data ?? null, datasets: listFlag(values.dataset) ?? null, trainFraction, valFraction, groups: pairGroups(split.pairs) },
       signal: interrupt.signal,
       progress: progressFor(values),
+      afterChunk: holdForTests(interrupt.signal),
     });
     const summary = {
       ...result,
@@ -145,4 +146,30 @@ async function captureLocked(
     session.dispose();
     model.dispose();
   }
+}
+
+/**
+ * VALUELENS_TEST_HOLD_AFTER_CHUNK=1: after the first chunk is on disk, say so on stderr (`{"type":"hold"}`) and
+ * wait for Ctrl-C or a kill (or SIGUSR2, which lets the run go on). Interrupt tests need the run to be mid-way at a known point; on a fast machine a
+ * whole capture ends between two progress events, so a timer or a progress line cannot give them that.
+ */
+function holdForTests(signal: AbortSignal): ((done: number, total: number) => Promise<void>) | undefined {
+  if (process.env.VALUELENS_TEST_HOLD_AFTER_CHUNK !== "1") return undefined;
+  let held = false;
+  return async (done, total) => {
+    if (held || done >= total) return;
+    held = true;
+    process.stderr.write(JSON.stringify({ type: "hold", done, total }) + "\n");
+    if (signal.aborted) return;
+    await new Promise<void>((resolve) => {
+      const release = () => {
+        clearInterval(keepAlive);
+        process.off("SIGUSR2", release);
+        resolve();
+      };
+      const keepAlive = setInterval(() => undefined, 1 << 30);
+      signal.addEventListener("abort", release, { once: true });
+      process.on("SIGUSR2", release);
+    });
+  };
 }

@@ -28,6 +28,8 @@ export interface CaptureToStoreOptions {
   extra?: Record<string, unknown>;
   signal?: AbortSignal;
   progress?: Progress;
+  /** Awaited after each chunk is on disk (flushed): lets a caller pause between chunks. */
+  afterChunk?: (done: number, total: number) => Promise<void> | void;
 }
 
 export interface CaptureToStoreResult {
@@ -74,7 +76,10 @@ export async function captureToStore(opts: CaptureToStoreOptions): Promise<Captu
       position,
       chunkTexts: opts.chunkTexts ?? 256,
       signal: opts.signal,
-      onChunk: (_done, _total, captured) => opts.progress?.tick(captured),
+      onChunk: async (done, total, captured) => {
+        opts.progress?.tick(captured);
+        if (captured > 0) await opts.afterChunk?.(done, total);
+      },
     });
   } catch (e) {
     await writer.abort(); // keeps the .partial file: the next run with resume continues from it
@@ -102,7 +107,7 @@ export async function captureChunks(
   session: Session,
   texts: readonly CaptureText[],
   layers: readonly LayerSite[],
-  opts: { position: "last" | "mean"; chunkTexts: number; signal?: AbortSignal; onChunk?: (done: number, total: number, captured: number) => void },
+  opts: { position: "last" | "mean"; chunkTexts: number; signal?: AbortSignal; onChunk?: (done: number, total: number, captured: number) => Promise<void> | void },
 ): Promise<ChunkedCaptureResult> {
   const names = layers.map(layerName);
   const d = writer.nEmbd;
@@ -115,7 +120,7 @@ export async function captureChunks(
     const stored = part.filter((t) => writer.hasAll(t, names)).length;
     skipped += stored;
     if (stored === part.length) {
-      opts.onChunk?.(i + part.length, texts.length, 0);
+      await opts.onChunk?.(i + part.length, texts.length, 0);
       continue;
     }
     const acts = await session.capture(
@@ -143,7 +148,7 @@ export async function captureChunks(
       rows += keep.length;
     }
     await writer.flush();
-    opts.onChunk?.(i + part.length, texts.length, part.length - stored);
+    await opts.onChunk?.(i + part.length, texts.length, part.length - stored);
   }
   return { skippedTexts: skipped, rowsWritten: rows, tokens };
 }
