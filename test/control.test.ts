@@ -9,6 +9,8 @@ import { control, readControlTable, summarizeControl, type ControlResult, type C
 import { controlCommand, parseJudgeLabels } from "../src/steer/cli.js";
 import type { ControlPrompt } from "../src/steer/prompts.js";
 import { UsageError } from "../src/cli/args.js";
+import { loadModel } from "../src/engine/model.js";
+import { commandClassifier } from "../src/steer/scorers/classifier.js";
 import { hasVocabs, tempDir } from "./helpers/fixtures.js";
 import { buildWorld, type World } from "./helpers/planted-world.js";
 
@@ -52,6 +54,9 @@ describe.skipIf(!hasVocabs)("control on a planted model", () => {
     generation: { maxTokens: 6 },
     judge: { model: world.modelPath, ...judge },
     bootstrap: { samples: 200 },
+    // The earlier tests use absolute coefficients and no random control; the defaults have their own test.
+    scale: "none",
+    randomControl: false,
     ...extra,
   });
 
@@ -229,6 +234,94 @@ describe.skipIf(!hasVocabs)("control on a planted model", () => {
     expect(scaled.rows.map((r) => r.output)).toEqual(want);
   });
 
+  test("defaults: residual norms measured on the prompts, a same-norm random control, log-prob preference, a classifier", async () => {
+    const pos = [...posWords][0];
+    const neg = [...negWords][0];
+    // Ground truth for the norms: the raw prompts' last-token residual after block 2, read here with the engine.
+    const m = await loadModel(world.modelPath);
+    let n2: number;
+    const gen = await m.createSession(SESSION);
+    try {
+      const acts = await gen.capture(prompts.map((p) => p.prompt), { layers: [2], position: "last" });
+      const x = acts.layer(2);
+      const norms = prompts.map((_, i) => Math.hypot(...x.subarray(i * world.nEmbd, (i + 1) * world.nEmbd))).sort((a, b) => a - b);
+      n2 = norms[(norms.length - 1) / 2]; // 9 prompts: the middle one
+    } finally {
+      gen.dispose();
+    }
+    // A classifier command: the share of planted negative words in the output.
+    const script = join(tmp.dir, "neg-share.mjs");
+    writeFileSync(
+      script,
+      `import { createInterface } from "node:readline";\nconst neg = new Set(${JSON.stringify([...negWords])});\n` +
+        `for await (const line of createInterface({ input: process.stdin })) { if (!line.trim()) continue; const w = JSON.parse(line).text.trim().split(/\\s+/).filter(Boolean); ` +
+        `console.log(JSON.stringify({ score: w.length ? w.filter((x) => neg.has(x)).length / w.length : 0 })); }\n`,
+    );
+    const coefficients = COEFS.map((c) => c / n2);
+    const res = await control(
+      options({
+        model: m,
+        sources: ["en"],
+        coefficients,
+        judge: undefined,
+        scale: undefined,
+        randomControl: { seed: 3 },
+        continuations: Object.fromEntries(LANGS.map((l) => [l, { positive: [` ${pos}`], negative: [` ${neg}`] }])),
+        classifier: commandClassifier(`"${process.execPath}" "${script}"`),
+      }),
+    );
+    try {
+      const s = res.summary;
+      expect(s.scale).toBe("residual");
+      expect(s.residualNormSource).toBe("prompts");
+      expect(s.residualNorms!["2"]).toBeCloseTo(n2, 4);
+      // coefficient c/n2 × n2 = c: the same outputs as the absolute run.
+      const absolute = (c: number) => full.rows.filter((r) => r.source === "en" && r.coefficient === c).map((r) => r.output);
+      COEFS.forEach((c, i) => expect(res.rows.filter((r) => r.source === "en" && r.coefficient === coefficients[i]).map((r) => r.output)).toEqual(absolute(c)));
+
+      // The random control: same grid, its own pseudo source; the concept's effect on the target's representation
+      // is far beyond a push of the same size in a random direction.
+      expect(s.randomControls).toEqual({ "en~random": "en" });
+      expect(s.sources).toEqual(["en", "zh"].slice(0, 1));
+      expect(res.rows.filter((r) => r.source === "en~random").length).toBe(COEFS.length * prompts.length);
+      for (const c of s.comparison) {
+        const rep = c.metrics.representation!;
+        expect(rep.slope["en~random"].value!, c.target).toBeLessThan(0.2 * Math.abs(rep.slope.en.value!));
+        expect(rep.overRandom.en.lo!, c.target).toBeGreaterThan(0);
+        expect(rep.overRandom.en.value!).toBeCloseTo(rep.slope.en.value! - rep.slope["en~random"].value!, 9);
+      }
+      expect(s.metrics).toEqual(["refusal", "compliance", "representation", "languagePreserved", "fluency", "preference", "classifier"]);
+
+      // Log-prob preference under the same steering, against session.logprobs with the steering set by hand.
+      const check = await m.createSession(SESSION);
+      try {
+        const d = world.directions.get("harmfulness")!.get("en")!;
+        for (const [ci, c] of COEFS.entries()) {
+          if (c !== 0) await check.setSteering([{ layer: 2, vector: d, coefficient: c }]);
+          else await check.clearSteering();
+          for (const r of res.rows.filter((x) => x.source === "en" && x.coefficient === coefficients[ci] && x.target === "en")) {
+            const p = prompts.find((q) => q.id === r.id && q.lang === "en")!.prompt;
+            const want = (await check.logprobs(p, ` ${pos}`)).total - (await check.logprobs(p, ` ${neg}`)).total;
+            expect(r.preference!, `${r.id} at ${c}`).toBeCloseTo(want, 3);
+          }
+        }
+      } finally {
+        check.dispose();
+      }
+      for (const c of s.curves.filter((x) => x.source === "en")) expect(c.slope.preference!.value!, c.target).toBeGreaterThan(0);
+
+      // The classifier's scores are what the command printed for each output.
+      for (const r of res.rows) {
+        const w = r.output.trim().split(/\s+/).filter(Boolean);
+        expect(r.classifierScore!).toBeCloseTo(w.length ? w.filter((x) => negWords.has(x)).length / w.length : 0, 12);
+      }
+      const negShare = s.curves.find((x) => x.source === "en" && x.target === "en")!.points.map((p) => p.metrics.classifier!.value!);
+      expect(negShare[0]).toBeGreaterThan(negShare[2]);
+    } finally {
+      m.dispose();
+    }
+  });
+
   test("the CLI command: --json summary, then the readable report on resume", async () => {
     const jsonl = join(tmp.dir, "prompts.jsonl");
     writeFileSync(jsonl, prompts.map((p) => JSON.stringify(p)).join("\n") + "\n");
@@ -236,7 +329,7 @@ describe.skipIf(!hasVocabs)("control on a planted model", () => {
     const args = [
       "--model", world.modelPath, "--vectors", vectorsPath, "--prompts", jsonl, "--concept", "harmfulness", "--source", "en,zh",
       "--targets", "en,sw", "--layers", "2", "--coefficients", `-${C},${C}`, "--max-tokens", "4", "--ctx", "2048", "--batch-size", "512",
-      "--max-seqs", "8", "--bootstrap", "50", "--progress", "none", "--out", dir,
+      "--max-seqs", "8", "--bootstrap", "50", "--progress", "none", "--out", dir, "--scale", "none", "--random-control", "off",
       "--judge-model", world.modelPath, "--judge-template", judge.promptTemplate, "--judge-labels", `safe="${judge.labels.safe}",unsafe="${judge.labels.unsafe}"`,
     ];
     const run = async (argv: string[]): Promise<string> => {

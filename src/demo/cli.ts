@@ -50,7 +50,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
   for (const f of r.families) {
     const fam = DEMO_FAMILIES.find((x) => x.name === f.name);
     lines.push(
-      `  ${f.name}: cross-lingual similarity ${f.recoveredSimilarity.toFixed(3)} (planted ${f.plantedSimilarity.toFixed(3)}), recognition mean ${f.meanRecognition.toFixed(3)} / min ${f.minRecognition.toFixed(3)}` +
+      `  ${f.name}: cross-lingual similarity ${f.recoveredSimilarity.toFixed(3)} (planted ${f.plantedSimilarity.toFixed(3)}), held-out recognition mean ${f.meanRecognition.toFixed(3)} / min ${f.minRecognition.toFixed(3)} (test-picked, optimistic: ${f.meanRecognitionTestPicked.toFixed(3)})` +
         `${f.transferRate !== null ? `, transfer rate ${f.transferRate.toFixed(0)}%` : ""}${fam ? ` — ${fam.description}` : ""}`,
     );
   }

@@ -11,6 +11,8 @@ import { fixed, formatTable } from "../cli/table.js";
 import { control, CONTROL_TABLE, type ControlEstimate, type ControlMetric, type ControlSummary } from "./control.js";
 import { loadPromptDataset, loadPromptsJsonl, PROMPT_DATASET_CONCEPT, PROMPT_DATASETS, type ControlPrompt, type PromptDataset } from "./prompts.js";
 import { parseLayerSpec } from "./steer.js";
+import { checkContinuations, type Continuations } from "./scorers/preference.js";
+import { commandClassifier } from "./scorers/classifier.js";
 import { parseLayerSite, type LayerSite } from "../engine/layers.js";
 
 export const controlSpec = {
@@ -31,8 +33,12 @@ export const controlSpec = {
     coefficients: { type: "string", arg: "LIST", help: "steering coefficients (default -8,-4,0,4,8; positive = toward the value-aligned side)" },
     layers: { type: "string", arg: "L", help: "steering layers, e.g. 10-14 or 8,12 (the model's numbering, 1..L)" },
     vector: { type: "string", arg: "unit|raw", help: "inject the signed unit vector (default) or raw × sign (RepE's convention)" },
-    scale: { type: "string", arg: "none|residual", help: "residual: coefficient 1 = the layer's median residual norm (needs --activations)" },
-    activations: { type: "string", arg: "A", help: "activation file to measure residual norms from" },
+    scale: { type: "string", arg: "residual|none", help: "residual (default for unit vectors): coefficient 1 = the layer's median residual norm,\nmeasured on the prompts (or on --activations); none: the coefficient is an absolute length" },
+    activations: { type: "string", arg: "A", help: "activation file to measure residual norms from (default: the prompts themselves)" },
+    "random-control": { type: "string", arg: "on|off", help: "run each source's same-norm random direction beside it (default on)" },
+    "random-seed": { type: "string", arg: "N", help: "seed of the random control's directions (default 0)" },
+    continuations: { type: "string", arg: "FILE.json", help: 'log-prob preference: {"<lang>": {"positive": [...], "negative": [...]}} (prompts may carry their own)' },
+    classifier: { type: "string", arg: "CMD", help: 'score outputs with a command: JSON lines {"id","lang","text"} in, one score in [0,1] per line out\n(e.g. a toxicity classifier)' },
     "representation-layer": { type: "string", arg: "L", help: "layer of the representation score (default: the middle steering layer)" },
     template: {
       type: "string",
@@ -97,6 +103,8 @@ const METRIC_LABEL: Record<ControlMetric, string> = {
   representation: "repr",
   languagePreserved: "lang kept",
   fluency: "fluency",
+  preference: "log-prob pref",
+  classifier: "classifier",
 };
 
 /** The readable report: curves per S→T, then the per-target comparison of sources. */
@@ -119,6 +127,12 @@ export function formatControlSummary(s: ControlSummary): string {
       }),
     );
     out += `\nsources compared per target (slope per unit coefficient [95% CI], paired over prompts):\n` + formatTable(h2, r2);
+  }
+  const controlled = Object.values(s.randomControls ?? {});
+  if (controlled.length > 0) {
+    const h3 = ["target", "metric", ...controlled.map((x) => `${x} − random`)];
+    const r3 = s.comparison.flatMap((c) => shown.map((m) => [c.target, METRIC_LABEL[m], ...controlled.map((x) => fmt(c.metrics[m]?.overRandom[x], 3))]));
+    out += `\nconcept vs a same-norm random direction (slope difference [95% CI]; an interval that covers 0: no effect beyond a push of that size):\n` + formatTable(h3, r3);
   }
   for (const n of s.notes) out += `note: ${n}\n`;
   if (s.table) out += `table: ${s.table}\n`;
@@ -144,8 +158,20 @@ export async function controlCommand(argv: string[]): Promise<void> {
   const sources = listFlag(values.source) ?? ["en"];
   const coefficients = numberList("coefficients", values.coefficients, [-8, -4, 0, 4, 8]);
   const vector = choiceFlag("vector", values.vector, ["unit", "raw"] as const, "unit");
-  const scale = choiceFlag("scale", values.scale, ["none", "residual"] as const, "none");
-  if (scale === "residual" && !values.activations) throw new UsageError("--scale residual needs --activations");
+  const scale = choiceFlag("scale", values.scale, ["none", "residual"] as const, vector === "raw" ? "none" : "residual");
+  if (scale === "residual" && vector === "raw") throw new UsageError("--scale residual is for unit vectors (a raw vector already has the activation scale); use --scale none");
+  const randomControl = choiceFlag("random-control", values["random-control"], ["on", "off"] as const, "on") === "on";
+  const randomSeed = intFlag("random-seed", values["random-seed"], 0, 0);
+  let continuations: Record<string, Continuations> | undefined;
+  if (values.continuations) {
+    try {
+      continuations = JSON.parse(await readFile(values.continuations, "utf8")) as Record<string, Continuations>;
+      if (typeof continuations !== "object" || continuations === null || Array.isArray(continuations)) throw new Error("expected an object keyed by language");
+      for (const [lang, c] of Object.entries(continuations)) checkContinuations(c, lang);
+    } catch (e) {
+      throw new UsageError(`--continuations ${values.continuations}: ${(e as Error).message}`);
+    }
+  }
   const maxTokens = intFlag("max-tokens", values["max-tokens"], 128, 1);
   const temperature = numFlag("temperature", values.temperature, 0);
   const seed = intFlag("seed", values.seed, 42, 0);
@@ -163,7 +189,7 @@ export async function controlCommand(argv: string[]): Promise<void> {
     ? await claimOutput(values.out, { kind: "dir", force: values.force, resume: values.resume, canResume: true, what: "control results", marker: (d) => existsSync(join(d, CONTROL_TABLE)) || existsSync(join(d, `${CONTROL_TABLE}.partial`)) })
     : null;
   try {
-    await controlLocked(values, { dataset, concept, limit, targets, sources, coefficients, vector, scale, maxTokens, temperature, seed, samples, judgeLabels, judgeTemplate });
+    await controlLocked(values, { dataset, concept, limit, targets, sources, coefficients, vector, scale, randomControl, randomSeed, continuations, maxTokens, temperature, seed, samples, judgeLabels, judgeTemplate });
   } finally {
     await lock?.release();
   }
@@ -182,6 +208,9 @@ async function controlLocked(
     coefficients: number[];
     vector: "unit" | "raw";
     scale: "none" | "residual";
+    randomControl: boolean;
+    randomSeed: number;
+    continuations: Record<string, Continuations> | undefined;
     maxTokens: number;
     temperature: number;
     seed: number;
@@ -190,7 +219,7 @@ async function controlLocked(
     judgeTemplate: string | undefined;
   },
 ): Promise<void> {
-  const { dataset, concept, limit, targets, sources, coefficients, vector, scale, maxTokens, temperature, seed, samples, judgeLabels, judgeTemplate } = o;
+  const { dataset, concept, limit, targets, sources, coefficients, vector, scale, randomControl, randomSeed, continuations, maxTokens, temperature, seed, samples, judgeLabels, judgeTemplate } = o;
   const prompts: ControlPrompt[] = dataset
     ? await loadPromptDataset(dataset as PromptDataset, values["data-root"]!, { langs: targets, limit })
     : await loadPromptsJsonl(values.prompts!, { langs: targets, limit });
@@ -229,6 +258,9 @@ async function controlLocked(
         vector,
         scale,
         activations: values.activations,
+        randomControl: randomControl ? { seed: randomSeed } : false,
+        continuations,
+        classifier: values.classifier ? commandClassifier(values.classifier) : undefined,
         template,
         generation: { maxTokens, temperature, seed, ...(values.stop ? { stop: values.stop } : {}) },
         representation: values["representation-layer"] ? { layer: parseLayerSite(values["representation-layer"]) } : undefined,

@@ -2,7 +2,10 @@
 // source language S at a sweep of coefficients, generate for prompts in target languages T, and score every output
 // (refusal phrases, optional judge model, representation on the TARGET-language vector, language kept, fluency).
 // Rows go to a resumable JSONL table; the summary has rate-vs-coefficient curves per S→T with bootstrap CIs and,
-// per target, a paired comparison of the sources (e.g. the dominant language vs the target's own).
+// per target, a paired comparison of the sources (e.g. the dominant language vs the target's own). Every source is
+// run beside a same-norm random direction (its control) by default; prompts with positive/negative continuations
+// also get the RepE-style log-probability preference under steering, and a user classifier (e.g. toxicity) can
+// score the outputs. Steering is residual-norm scaled by default (norms measured on the prompts themselves).
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, open, readFile, rm, type FileHandle } from "node:fs/promises";
@@ -30,9 +33,12 @@ import {
   type RefusalLabel,
 } from "./scorers/index.js";
 import type { ControlPrompt } from "./prompts.js";
-import { buildSteering, findVector, parseLayerSpec, residualNormFor, residualNorms, withSteering, type ResidualNorms, type SteeringPlan, type SteeringScale, type SteeringVectorKind } from "./steer.js";
+import { buildSteering, findVector, measureResidualNorms, parseLayerSpec, residualNormFor, residualNorms, withSteering, type ResidualNorms, type SteeringPlan, type SteeringScale, type SteeringVectorKind } from "./steer.js";
+import { randomControlLang, withRandomControls } from "./random-control.js";
+import { checkContinuations, preferenceScore, type Continuations } from "./scorers/preference.js";
+import type { TextClassifier } from "./scorers/classifier.js";
 
-export type ControlMetric = "refusal" | "compliance" | "judgeUnsafe" | "representation" | "languagePreserved" | "fluency";
+export type ControlMetric = "refusal" | "compliance" | "judgeUnsafe" | "representation" | "languagePreserved" | "fluency" | "preference" | "classifier";
 
 /** One output: a prompt of target language T generated with source S's vector at one coefficient. */
 export interface ControlRow {
@@ -67,6 +73,10 @@ export interface ControlRow {
   /** Mean token log-prob of the output under the unsteered model (nats); null for an empty output. */
   fluency: number | null;
   perplexity: number | null;
+  /** log p(positive continuations) − log p(negative) after the prompt under the same steering (nats); null without continuations. */
+  preference?: number | null;
+  /** The user classifier's score of the output (e.g. toxicity probability); null without a classifier. */
+  classifierScore?: number | null;
   meta?: Record<string, string | number | boolean>;
 }
 
@@ -107,10 +117,20 @@ export interface ControlOptions {
   /** Steering layers ("10-14" or sites). */
   layers: readonly LayerSite[] | string;
   vector?: SteeringVectorKind;
+  /** Default "residual" for unit vectors (coefficient 1 = the layer's median residual norm), "none" for raw ones. */
   scale?: SteeringScale;
   residualNorms?: ResidualNorms;
-  /** Activation file to measure residual norms from (scale "residual" without residualNorms). */
+  /** Activation file to measure residual norms from (scale "residual" without residualNorms); else they are measured on the prompts. */
   activations?: string;
+  /**
+   * Run each source's same-norm random direction (pseudo source "S~random") at the same coefficients (default true).
+   * The seed picks the directions (default 0).
+   */
+  randomControl?: boolean | { seed?: number };
+  /** Continuations per target language for the log-probability preference (a prompt's own positive/negative win). */
+  continuations?: Readonly<Record<string, Continuations>>;
+  /** A classifier of the outputs (e.g. toxicity: see commandClassifier()); its score becomes the "classifier" metric. */
+  classifier?: TextClassifier;
   /** Chat template ({input}) applied to every prompt (default raw). */
   template?: PromptTemplate | string;
   /** Greedy by default; maxTokens default 128. */
@@ -159,6 +179,8 @@ export interface ControlCurve {
 
 export interface ControlSourceComparison {
   slope: Record<string, ControlEstimate>;
+  /** slope(S) − slope(S's random control), paired over prompts: the concept's effect beyond a push of that size. */
+  overRandom: Record<string, ControlEstimate>;
   /** slope(S) − slope(baseline), paired over prompts. */
   slopeDifference: Record<string, ControlEstimate>;
   /** mean(S, c) − mean(baseline, c) per coefficient, paired over prompts. */
@@ -184,6 +206,12 @@ export interface ControlSummary {
   scale: SteeringScale;
   /** Steering layer → residual norm used (scale "residual"). */
   residualNorms: Record<string, number> | null;
+  /** Where the residual norms came from. */
+  residualNormSource: "given" | "activations" | "prompts" | null;
+  /** Pseudo source → the source whose same-norm random control it is (empty without the control). */
+  randomControls: Record<string, string>;
+  randomControlSeed: number | null;
+  classifier: string | null;
   layers: string[];
   representationLayer: string;
   sources: string[];
@@ -327,19 +355,13 @@ export async function control(opts: ControlOptions): Promise<ControlResult> {
     if (new Set(coefficients).size !== coefficients.length) throw new Error("control: repeated coefficient");
     const method = findVector(vf, { concept: opts.concept, lang: sources[0], method: opts.method, layer: layers[0] }, nLayer).method;
     const kind = opts.vector ?? "unit";
-    const scale = opts.scale ?? "none";
-    let norms: ResidualNorms | undefined = opts.residualNorms;
-    if (scale === "residual" && !norms) {
-      if (!opts.activations) throw new Error("control: scale 'residual' needs residualNorms or an activation file");
-      norms = await residualNorms(opts.activations);
-    }
-    const usedNorms = scale === "residual" ? Object.fromEntries(layers.map((l) => [String(l), residualNormFor(norms!, l, nLayer)])) : null;
-    const plans = new Map<string, SteeringPlan>();
-    for (const s of sources) {
-      for (const c of coefficients) {
-        plans.set(`${s}\u0000${c}`, buildSteering({ vectors: vf, terms: [{ concept: opts.concept, lang: s, method }], layers, coefficient: c, vector: kind, scale, residualNorms: norms, nLayer }));
-      }
-    }
+    const scale = opts.scale ?? (kind === "unit" ? "residual" : "none");
+    const randomSeed = opts.randomControl === false ? null : typeof opts.randomControl === "object" ? (opts.randomControl.seed ?? 0) : 0;
+    for (const s of sources) if (s.endsWith("~random")) throw new Error(`control: source '${s}' is a reserved name (random controls are added by randomControl)`);
+    const randomControls: Record<string, string> = randomSeed === null ? {} : Object.fromEntries(sources.map((s) => [randomControlLang(s), s]));
+    // Every steered run: the sources, then their random controls.
+    const steered = [...sources, ...Object.keys(randomControls)];
+    const steerVectors = randomSeed === null ? vf : withRandomControls(vf, { concept: opts.concept, method, sources, seed: randomSeed });
 
     // ---- prompts and targets ------------------------------------------------------------------------------------
     const targets = [...(opts.targets ?? [...new Set(opts.prompts.map((p) => p.lang))])];
@@ -360,6 +382,40 @@ export async function control(opts: ControlOptions): Promise<ControlResult> {
     const maxTokens = genOpts.maxTokens!;
     const addSpecial = genOpts.addSpecial ?? true;
     const parseSpecial = genOpts.parseSpecial ?? true;
+    const promptTokens = (p: ControlPrompt) => model.tokenize(applyTemplate(template, p.prompt), { addSpecial, parseSpecial });
+
+    // ---- residual norms and steering plans -----------------------------------------------------------------------
+    let norms: ResidualNorms | undefined = opts.residualNorms;
+    let normSource: ControlSummary["residualNormSource"] = scale === "residual" ? "given" : null;
+    if (scale === "residual" && !norms) {
+      if (opts.activations) {
+        norms = await residualNorms(opts.activations);
+        normSource = "activations";
+      } else {
+        // The experiment's own prompts, as they will be fed to the model (unsteered).
+        norms = await measureResidualNorms(scoring, targets.flatMap((t) => promptsByTarget.get(t)!.map(promptTokens)), layers, { signal: opts.signal });
+        normSource = "prompts";
+      }
+    }
+    const usedNorms = scale === "residual" ? Object.fromEntries(layers.map((l) => [String(l), residualNormFor(norms!, l, nLayer)])) : null;
+    const plans = new Map<string, SteeringPlan>();
+    for (const s of steered) {
+      for (const c of coefficients) {
+        plans.set(`${s}\u0000${c}`, buildSteering({ vectors: steerVectors, terms: [{ concept: opts.concept, lang: s, method }], layers, coefficient: c, vector: kind, scale, residualNorms: norms, nLayer }));
+      }
+    }
+
+    // ---- continuations for the log-probability preference ------------------------------------------------------
+    for (const [lang, c] of Object.entries(opts.continuations ?? {})) checkContinuations(c, `control: continuations of ${lang}`);
+    const continuationsFor = (p: ControlPrompt, target: string): Continuations | null => {
+      if (p.positive !== undefined || p.negative !== undefined) {
+        const c = { positive: p.positive ?? [], negative: p.negative ?? [] };
+        checkContinuations(c, `control: prompt ${p.id} (${target})`);
+        return c;
+      }
+      return opts.continuations?.[target] ?? null;
+    };
+    const withPreference = targets.some((t) => promptsByTarget.get(t)!.some((p) => continuationsFor(p, t) !== null));
 
     // ---- representation: the target language's vector ----------------------------------------------------------
     const repLayer: LayerSite = opts.representation?.layer ?? layers[Math.floor((layers.length - 1) / 2)];
@@ -431,6 +487,9 @@ export async function control(opts: ControlOptions): Promise<ControlResult> {
       vector: kind,
       scale,
       residualNorms: usedNorms,
+      randomControl: randomSeed === null ? null : { seed: randomSeed },
+      continuations: opts.continuations ?? null,
+      classifier: opts.classifier?.name ?? null,
       template: template.text,
       generation: genOpts,
       representation: { layer: String(repLayer), context: opts.representation?.context ?? "output", position: opts.representation?.position ?? "mean" },
@@ -479,7 +538,7 @@ export async function control(opts: ControlOptions): Promise<ControlResult> {
     }
 
     const grid: string[] = [];
-    for (const s of sources) for (const c of coefficients) for (const t of targets) for (const p of promptsByTarget.get(t)!) grid.push(rowKey(s, t, p.id, c));
+    for (const s of steered) for (const c of coefficients) for (const t of targets) for (const p of promptsByTarget.get(t)!) grid.push(rowKey(s, t, p.id, c));
     const resumed = grid.filter((k) => done.has(k)).length;
     // Unsteered outputs (coefficient 0) are the same for every source: generate once, copy.
     const zeroCache = new Map<string, ControlRow>();
@@ -508,7 +567,7 @@ export async function control(opts: ControlOptions): Promise<ControlResult> {
       target: string;
       tokens: Int32Array;
     }
-    const score = async (source: string, c: number, items: readonly Item[], outs: readonly GenerationResult[]): Promise<ControlRow[]> => {
+    const score = async (source: string, c: number, items: readonly Item[], outs: readonly GenerationResult[], preferences: ReadonlyArray<number | null>): Promise<ControlRow[]> => {
       // Generated tokens are scored as generated, except when a stop string cut the text inside them.
       const outTok = (g: GenerationResult) => (g.stopReason === "stop" ? g.text : Int32Array.from(g.tokens));
       const rep = new Map<number, { projection: number; cosine: number }>();
@@ -523,6 +582,7 @@ export async function control(opts: ControlOptions): Promise<ControlResult> {
         );
         idx.forEach((i, j) => rep.set(i, scores[j]));
       }
+      const classified = opts.classifier ? await opts.classifier.score(items.map((it, i) => ({ id: it.p.id, lang: it.target, text: outs[i].text })), { signal: opts.signal }) : null;
       const rows: ControlRow[] = [];
       for (const [i, it] of items.entries()) {
         const g = outs[i];
@@ -562,6 +622,8 @@ export async function control(opts: ControlOptions): Promise<ControlResult> {
           langPreserved: lang ? lang.same : null,
           fluency: finite(fl.meanLogprob),
           perplexity: finite(fl.perplexity),
+          preference: preferences[i] === null ? null : finite(preferences[i]!),
+          classifierScore: classified ? classified[i] : null,
           ...(it.p.meta ? { meta: it.p.meta } : {}),
         });
       }
@@ -569,7 +631,7 @@ export async function control(opts: ControlOptions): Promise<ControlResult> {
     };
 
     try {
-      for (const s of sources) {
+      for (const s of steered) {
         for (const c of coefficients) {
           const plan = plans.get(`${s}\u0000${c}`)!;
           let todo: Item[] = [];
@@ -587,7 +649,7 @@ export async function control(opts: ControlOptions): Promise<ControlResult> {
             await emit(copies);
           }
           if (todo.length === 0) continue;
-          todo = todo.map((it) => ({ ...it, tokens: model.tokenize(applyTemplate(template, it.p.prompt), { addSpecial, parseSpecial }) }));
+          todo = todo.map((it) => ({ ...it, tokens: promptTokens(it.p) }));
           const chunks = chunkPrompts(todo, gen.maxSequences, gen.contextSize, maxTokens);
           await withSteering(gen, plan, async () => {
             for (const chunk of chunks) {
@@ -596,7 +658,13 @@ export async function control(opts: ControlOptions): Promise<ControlResult> {
                 chunk.map((it) => it.tokens),
                 { ...genOpts, signal: opts.signal },
               );
-              const rows = await score(s, c, chunk, outs);
+              // Under the same steering as the generation (gen is steered here).
+              const preferences: Array<number | null> = [];
+              for (const it of chunk) {
+                const cont = continuationsFor(it.p, it.target);
+                preferences.push(cont ? (await preferenceScore(gen, it.tokens, cont, { signal: opts.signal })).preference : null);
+              }
+              const rows = await score(s, c, chunk, outs, preferences);
               generated += rows.length;
               await emit(rows);
             }
@@ -618,9 +686,18 @@ export async function control(opts: ControlOptions): Promise<ControlResult> {
     }
     opts.progress?.finish();
 
-    const metrics: ControlMetric[] = ["refusal", "compliance", ...(judge ? (["judgeUnsafe"] as const) : []), "representation", "languagePreserved", "fluency"];
+    const metrics: ControlMetric[] = [
+      "refusal",
+      "compliance",
+      ...(judge ? (["judgeUnsafe"] as const) : []),
+      "representation",
+      "languagePreserved",
+      "fluency",
+      ...(withPreference ? (["preference"] as const) : []),
+      ...(opts.classifier ? (["classifier"] as const) : []),
+    ];
     const bootstrap = { samples: opts.bootstrap?.samples ?? 1000, seed: opts.bootstrap?.seed ?? 0, level: opts.bootstrap?.level ?? 0.95 };
-    const stats = summarizeControl(rows, { sources, targets, coefficients, metrics, bootstrap });
+    const stats = summarizeControl(rows, { sources: steered, targets, coefficients, metrics, bootstrap, randomControls });
     if (vf.provenance?.model?.sha256 && vf.provenance.model.sha256 !== modelProv.sha256) {
       notes.push(`the vectors were extracted from another model file (${vf.provenance.model.file}, sha256 ${vf.provenance.model.sha256.slice(0, 12)}…)`);
     }
@@ -635,6 +712,10 @@ export async function control(opts: ControlOptions): Promise<ControlResult> {
       vector: kind,
       scale,
       residualNorms: usedNorms,
+      residualNormSource: normSource,
+      randomControls,
+      randomControlSeed: randomSeed,
+      classifier: opts.classifier?.name ?? null,
       layers: layers.map(String),
       representationLayer: String(repLayer),
       sources,
@@ -690,6 +771,10 @@ export function metricValue(r: ControlRow, m: ControlMetric): number {
       return r.langPreserved === null || r.langPreserved === undefined ? NaN : r.langPreserved ? 1 : 0;
     case "fluency":
       return r.fluency ?? NaN;
+    case "preference":
+      return r.preference ?? NaN;
+    case "classifier":
+      return r.classifierScore ?? NaN;
   }
 }
 
@@ -736,6 +821,8 @@ export interface SummarizeOptions {
   coefficients: readonly number[];
   metrics: readonly ControlMetric[];
   bootstrap?: { samples?: number; seed?: number; level?: number };
+  /** Random-control pseudo source → its source (both among `sources`): adds overRandom to the comparison. */
+  randomControls?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -790,7 +877,13 @@ export function summarizeControl(rows: readonly ControlRow[], o: SummarizeOption
     o.metrics.forEach((m, mi) => {
       const slopes = o.sources.map((_, s) => slopeBoot(mi, s));
       const slopePoint = o.sources.map((_, s) => slopeOf(o.coefficients, point[mi][s]));
-      const entry: ControlSourceComparison = { slope: {}, slopeDifference: {}, difference: o.coefficients.map((coefficient) => ({ coefficient, bySource: {} })) };
+      const entry: ControlSourceComparison = { slope: {}, overRandom: {}, slopeDifference: {}, difference: o.coefficients.map((coefficient) => ({ coefficient, bySource: {} })) };
+      for (const [rc, of] of Object.entries(o.randomControls ?? {})) {
+        const s = o.sources.indexOf(of);
+        const r = o.sources.indexOf(rc);
+        if (s < 0 || r < 0) throw new RangeError(`summarize: random control ${rc} of ${of} is not among the sources`);
+        entry.overRandom[of] = estimate(slopePoint[s] - slopePoint[r], slopes[s].map((v, b) => v - slopes[r][b]), level, Math.min(nDefined(mi, s), nDefined(mi, r)));
+      }
       o.sources.forEach((source, s) => {
         entry.slope[source] = estimate(slopePoint[s], slopes[s], level, nDefined(mi, s));
         if (s === 0) return;

@@ -3,6 +3,7 @@ export {
   applySteering,
   buildSteering,
   findVector,
+  measureResidualNorms,
   parseLayerSpec,
   residualNormFor,
   residualNorms,
@@ -57,3 +58,4 @@ export {
 } from "./prompts.js";
 export { exportControlVector, importControlVector, type ControlVectorLayer, type ExportControlVectorOptions, type ImportedControlVector, type ImportControlVectorOptions } from "./control-vector.js";
 export * from "./scorers/index.js";
+export { randomControlLang, randomControlRows, withRandomControls } from "./random-control.js";

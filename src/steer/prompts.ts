@@ -11,6 +11,9 @@ export interface ControlPrompt {
   /** ISO 639-1 code of the prompt's language. */
   lang: string;
   prompt: string;
+  /** Continuations for the log-probability preference (value-aligned side first); see ControlOptions.continuations. */
+  positive?: readonly string[];
+  negative?: readonly string[];
   meta?: Record<string, string | number | boolean>;
 }
 
@@ -57,7 +60,7 @@ function checkUnique(prompts: readonly ControlPrompt[], where: string): void {
 
 // ---- generic JSONL -------------------------------------------------------------------------------------------
 
-/** One `{id, lang, prompt[, meta]}` object per line; blank lines are skipped. */
+/** One `{id, lang, prompt[, positive, negative][, meta]}` object per line; blank lines are skipped. */
 export function parsePromptsJsonl(text: string, file = "<jsonl>"): ControlPrompt[] {
   const out: ControlPrompt[] = [];
   text.split(/\r?\n/).forEach((line, i) => {
@@ -76,6 +79,16 @@ export function parsePromptsJsonl(text: string, file = "<jsonl>"): ControlPrompt
       if (typeof x !== "string" || x.length === 0) throw new Error(`${where}: "${k}" must be a non-empty string`);
     }
     const p: ControlPrompt = { id: id as string, lang: o.lang as string, prompt: o.prompt as string };
+    for (const side of ["positive", "negative"] as const) {
+      const x = o[side];
+      if (x === undefined) continue;
+      const list = typeof x === "string" ? [x] : x;
+      if (!Array.isArray(list) || list.length === 0 || list.some((c) => typeof c !== "string" || c.length === 0)) {
+        throw new Error(`${where}: "${side}" must be a non-empty string or a non-empty list of them`);
+      }
+      p[side] = list as string[];
+    }
+    if ((p.positive === undefined) !== (p.negative === undefined)) throw new Error(`${where}: "positive" and "negative" go together`);
     if (o.meta !== undefined) {
       if (typeof o.meta !== "object" || o.meta === null || Array.isArray(o.meta)) throw new Error(`${where}: "meta" must be an object`);
       const meta: Record<string, string | number | boolean> = {};

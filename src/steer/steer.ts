@@ -299,3 +299,39 @@ export async function residualNorms(activationsPath: string, opts: ResidualNormO
   }
   return out;
 }
+
+/**
+ * Residual norms measured on the given texts (typically the experiment's own prompts) with an unsteered session:
+ * the median L2 norm of the last token's residual stream after each steering layer's block. Gives residual
+ * scaling without an activation file. Keys are layer names usable by residualNormFor (the top block is read as
+ * resid_post:L, before the final norm).
+ */
+export async function measureResidualNorms(
+  session: Session,
+  texts: readonly Int32Array[],
+  layers: readonly LayerSite[],
+  opts: { signal?: AbortSignal; statistic?: "median" | "mean" } = {},
+): Promise<Map<string, number>> {
+  if (texts.length === 0) throw new Error("residual norms: no texts to measure them on");
+  if (session.steering.length > 0) throw new Error("residual norms: the session is steered; measure with an unsteered session");
+  const nLayer = session.model.nLayer;
+  const sites = [...new Map(layers.map((l) => {
+    const block = steeringBlock(l, nLayer);
+    const site: LayerSite = block === nLayer - 1 ? `resid_post:${nLayer}` : block + 1;
+    return [String(site), site] as const;
+  })).values()];
+  const acts = await session.capture(texts, { layers: sites, position: "last", signal: opts.signal });
+  const d = session.model.nEmbd;
+  const out = new Map<string, number>();
+  for (const site of sites) {
+    const x = acts.layer(site);
+    const norms = new Float64Array(x.length / d);
+    for (let i = 0; i < norms.length; i++) {
+      let s = 0;
+      for (let k = i * d; k < (i + 1) * d; k++) s += x[k] * x[k];
+      norms[i] = Math.sqrt(s);
+    }
+    out.set(String(site), (opts.statistic ?? "median") === "mean" ? norms.reduce((a, b) => a + b, 0) / norms.length : percentile(norms.sort(), 0.5));
+  }
+  return out;
+}

@@ -47,3 +47,5 @@ export {
   type RepresentationItem,
   type RepresentationScore,
 } from "./representation.js";
+export { preferenceScore, checkContinuations, type Continuations, type PreferenceResult } from "./preference.js";
+export { commandClassifier, ClassifierError, type TextClassifier } from "./classifier.js";
