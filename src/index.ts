@@ -40,6 +40,7 @@ export * from "./analysis/index.js";
 export { captureToStore, modelProvenance, type CaptureToStoreOptions, type CaptureToStoreResult } from "./pipeline/capture.js";
 export { extractToStore, extractVectors, type ExtractToStoreOptions, type ExtractToStoreResult } from "./pipeline/extract.js";
 export { analyze, type AnalyzeOptions, type AnalysisResults, type RecognitionSummary } from "./pipeline/analyze.js";
+export { similarityIntervals, type SimilarityIntervalOptions, type SimilarityIntervalResults, type ConceptSimilarityIntervals } from "./pipeline/similarity-intervals.js";
 export { loadPairs, limitUnits, mergeReports, missingData, MissingDataError, type MissingData, type PairSource } from "./pipeline/sources.js";
 export { collectPairs, type PairTree, type AlignedPairs } from "./pipeline/matrices.js";
 export * from "./steer/index.js";

@@ -50,6 +50,7 @@ export {
   type RecognitionOptions,
   type TieRule,
 } from "./recognition.js";
+export { langPairs, layerCosines, pairIntervals, resampleClusters, resampledMeans, type ClusterResamples, type ItemDifferences, type SimilarityInterval } from "./similarity-intervals.js";
 export { aggregateSimilarity, cosine, layerDepth, layerSimilarities, layerwiseSimilarity, type LangMatrix, type LayerSimilarity, type LayerwiseCurve } from "./similarity.js";
 export { bestLayerAccuracyMatrix, heldOutTransfer, transferAnalysis, type HeldOutTransfer, type TransferOutcomes, type TransferResult } from "./transfer.js";
 export {

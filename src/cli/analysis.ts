@@ -3,6 +3,8 @@ import { MODEL_PRESETS, presetForModel, PROPORTION_METHODS, type Interval, type 
 import { EXTRACT_METHODS, RANDOM_VARIANTS, type ExtractMethod } from "../extract/index.js";
 import { analyze, selectVectors, similarityFromVectors, type AnalyzeOptions } from "../pipeline/analyze.js";
 import { extractToStore } from "../pipeline/extract.js";
+import { similarityIntervals, type SimilarityIntervalResults } from "../pipeline/similarity-intervals.js";
+import type { Lang2vecType } from "../analysis/lang2vec.js";
 import { MissingDataError } from "../pipeline/sources.js";
 import { readVectors, type VectorFile } from "../store/index.js";
 import { createProgress, type ProgressMode } from "../progress/progress.js";
@@ -26,6 +28,7 @@ export const ANALYSIS_FLAGS = {
   family: { type: "string", arg: "F", help: "llama2-chat | qwen-chat | bloomz: the paper's correlation setting for that family (drops\nits 4 excluded languages, the authors' language order, its high-resource set);\ndefault: detected from the model name, else none" },
   high: { type: "string", arg: "en,zh", help: "high-resource languages of the split correlation (overrides the family's)" },
   permutations: { type: "string", arg: "N", help: "Mantel permutations for the correlation p-values (default 9999)" },
+  intervals: { type: "string", arg: "N", help: "cluster-bootstrap intervals (N resamples of the training items; mean_diff vectors;\nneeds --activations): per language pair, and for the correlation" },
   "cross-lingual": { type: "boolean", help: "also vector-of-A on test-pairs-of-B for every pair of languages" },
   progress: { type: "string", arg: "MODE", help: "auto | bar | json | none" },
   json: { type: "boolean", help: "exact numbers as JSON on stdout" },
@@ -94,7 +97,10 @@ export const recognizeSpec = analysisSpec("recognize", "recognition accuracy per
   "progress",
   "json",
 ]);
-export const similaritySpec = analysisSpec("similarity", "cross-lingual cosine similarity of the concept vectors (max over layers, mean over concepts)", false, ["vectors", "method", "concepts", "langs", "layer", "json"]);
+export const similaritySpec = {
+  ...analysisSpec("similarity", "cross-lingual cosine similarity of the concept vectors (max over layers, mean over concepts)", false, ["vectors", "method", "concepts", "langs", "layer", "activations", "intervals", "progress", "json"]),
+  synopsis: "--vectors vectors.arrow [--activations acts.arrow --intervals N] [options]",
+} satisfies CommandSpec;
 export const transferSpec = analysisSpec("transfer", "transfer T(src→tgt) = acc(src vector on tgt) − acc(tgt vector on tgt), test-picked and held out", true, ["activations", "vectors", "method", "concepts", "langs", "ties", "bootstrap", "progress", "json"]);
 export const correlateSpec = analysisSpec("correlate", "Pearson r between cross-lingual similarity and lang2vec similarity", true, [
   "activations",
@@ -105,6 +111,7 @@ export const correlateSpec = analysisSpec("correlate", "Pearson r between cross-
   "family",
   "high",
   "permutations",
+  "intervals",
   "progress",
   "json",
 ]);
@@ -222,12 +229,27 @@ export async function similarityCommand(argv: string[]): Promise<void> {
   if (fullConcepts.length === 0) throw new Error("no concept has vectors for every language");
   const { aggregate, layerwise, layerwiseShared, perConcept } = similarity;
   const atLayer = similarity.atLayer?.matrix;
+  const intervals = values.intervals === undefined ? undefined : await intervalsFor(values, { method, concepts: fullConcepts, langs, layers, layer: values.layer });
   if (values.json) {
-    process.stdout.write(JSON.stringify({ method, concepts, langs, layers, aggregate, ...(atLayer ? { atLayer: { layer: values.layer, matrix: atLayer } } : {}), layerwise, layerwiseShared, perConcept }) + "\n");
+    process.stdout.write(JSON.stringify({ method, concepts, langs, layers, aggregate, ...(atLayer ? { atLayer: { layer: values.layer, matrix: atLayer } } : {}), layerwise, layerwiseShared, perConcept, ...(intervals ? { intervals } : {}) }) + "\n");
     return;
   }
   process.stdout.write(formatMatrix(`cross-lingual similarity (${method}; cosine, max over layers, mean over ${fullConcepts.length} concept(s))`, langs, aggregate.values));
   if (atLayer) process.stdout.write("\n" + formatMatrix(`at layer ${values.layer}`, langs, atLayer.values));
+  if (intervals) {
+    const pct = Math.round(intervals.level * 100);
+    process.stdout.write(
+      `\n${pct}% cluster-bootstrap intervals (${intervals.samples} resamples of the training items, paired across languages; the max over layers is taken in every resample)\n` +
+        formatTable(
+          ["pair", "max over layers", "interval", ...(intervals.atLayer ? [`layer ${intervals.atLayer.layer}`, "interval"] : [])],
+          intervals.pairs.map(([a, b], p) => {
+            const v = intervals.aggregate[p];
+            const f = intervals.atLayer?.values[p];
+            return [`${a}–${b}`, v.value, `[${fixed(v.lo, 3)}, ${fixed(v.hi, 3)}]`, ...(f ? [f.value, `[${fixed(f.lo, 3)}, ${fixed(f.hi, 3)}]`] : [])];
+          }),
+        ),
+    );
+  }
   if (layerwise) {
     const shared = layerwiseShared && layerwiseShared.langs.length < langs.length ? layerwiseShared : undefined;
     process.stdout.write(`\nlayer-wise mean cosine (depth = layer / ${vf.provenance.model.nLayer})${shared ? `; shared: the paper's shared languages present (${shared.langs.join(", ")})` : ""}\n`);
@@ -282,11 +304,16 @@ export async function correlateCommand(argv: string[]): Promise<void> {
   const { values } = parseCommand(correlateSpec, argv);
   const res = await analyze({ ...(await analysisOptions(values, false)), bootstrap: false });
   if (!res.correlation) throw new Error("correlation needs at least three languages with lang2vec data (the paper's 16 languages are shipped)");
+  const c = res.correlation;
+  const intervals = values.intervals === undefined ? undefined : await intervalsFor(values, { method: res.method, concepts: res.concepts, langs: c.langs, correlation: Object.keys(c.table) as Lang2vecType[] });
+  const ci = (type: string) => {
+    const x = intervals?.correlation?.find((r) => r.type === type);
+    return x ? `[${fixed(x.lo, 3)}, ${fixed(x.hi, 3)}]` : "—";
+  };
   if (values.json) {
-    process.stdout.write(JSON.stringify({ method: res.method, correlation: res.correlation }) + "\n");
+    process.stdout.write(JSON.stringify({ method: res.method, correlation: res.correlation, ...(intervals ? { intervals: { samples: intervals.samples, level: intervals.level, correlation: intervals.correlation } } : {}) }) + "\n");
     return;
   }
-  const c = res.correlation;
   process.stdout.write(
     `Pearson r between cross-lingual similarity and 1 − lang2vec distance (${c.langs.length} languages: ${c.langs.join(" ")}` +
       `${c.family ? `; ${c.family} preset` : ""}${c.excluded.length ? `, excluded ${c.excluded.join(" ")}` : ""}; high-resource: ${c.highResource.join(", ") || "none (give --family or --high for split)"})\n` +
@@ -294,10 +321,22 @@ export async function correlateCommand(argv: string[]): Promise<void> {
   );
   process.stdout.write(
     formatTable(
-      ["type", "direct", "Mantel p", "split", "split high", "split low", "released code (off by one)"],
-      Object.entries(c.table).map(([type, v]) => [type, v.direct, v.mantel ? v.mantel.p : NaN, v.split.mean, v.split.high, v.split.low, v.directReleasedCode]),
+      ["type", "direct", ...(intervals ? [`${Math.round(intervals.level * 100)}% interval`] : []), "Mantel p", "split", "split high", "split low", "released code (off by one)"],
+      Object.entries(c.table).map(([type, v]) => [type, v.direct, ...(intervals ? [ci(type)] : []), v.mantel ? v.mantel.p : NaN, v.split.mean, v.split.high, v.split.low, v.directReleasedCode]),
     ),
   );
   const warning = fewPairsWarning(c.langs.length);
   if (warning) process.stderr.write(`warning: ${warning}\n`);
+}
+
+/** --intervals N: the cluster bootstrap of similarityIntervals over the activation file's training pairs. */
+async function intervalsFor(
+  values: { intervals?: string; activations?: string; progress?: string },
+  o: { method: string; concepts: readonly string[]; langs: readonly string[]; layers?: readonly string[]; layer?: string; correlation?: Lang2vecType[] },
+): Promise<SimilarityIntervalResults> {
+  const samples = intFlag("intervals", values.intervals, 200, 1);
+  const activations = required(values.activations, "--activations", "the activation file whose training pairs --intervals resamples");
+  if (o.method !== "mean_diff") throw new UsageError(`--intervals resamples mean-difference vectors; these are ${o.method} (use --method mean_diff)`);
+  const progress = createProgress(choiceFlag("progress", values.progress, ["auto", "bar", "json", "none"] as const, "auto") as ProgressMode);
+  return similarityIntervals({ activations, samples, concepts: o.concepts, langs: o.langs, layers: o.layers, layer: o.layer, correlation: o.correlation, progress });
 }
