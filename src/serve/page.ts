@@ -317,7 +317,7 @@ export const APP_JS = String.raw`
         });
       });
       $("#quant-table").textContent = ""; $("#quant-table").appendChild(t);
-      return drawFigures($("#quant-figures"), j.figures, status).then(function () { status.textContent = j.models.length + " models, " + j.pairsPerCell + " pairs per cell, " + fmt(j.seconds, 1) + " s"; });
+      return drawFigures($("#quant-figures"), j.figures, status).then(function () { status.textContent = j.models.length + " models, " + j.pairsPerCell + " pairs per cell, " + fmt(j.seconds, 1) + " s" + (j.skipped.length ? "; not compared (another architecture or shape): " + j.skipped.join(", ") : ""); });
     }).catch(function (e) { status.textContent = e.message; status.className = "error"; });
   }
 

@@ -24,6 +24,8 @@ export interface QuantResult {
   layers: number[];
   pairsPerCell: number;
   cells: QuantCell[];
+  /** Models of another architecture or shape than the reference, not compared. */
+  skipped: string[];
   seconds: number;
 }
 
@@ -86,16 +88,18 @@ async function modelCells(slot: ModelSlot, pairs: readonly ContrastPair[], layer
   return out;
 }
 
+/** llama.cpp's general.file_type numbers for the common weight types. */
+const FILE_TYPES: Readonly<Record<string, string>> = { "0": "F32", "1": "F16", "2": "Q4_0", "3": "Q4_1", "7": "Q8_0", "8": "Q5_0", "9": "Q5_1", "10": "Q2_K", "12": "Q3_K_M", "14": "Q4_K_S", "15": "Q4_K_M", "16": "Q5_K_S", "17": "Q5_K_M", "18": "Q6_K", "25": "IQ4_NL", "32": "BF16" };
+
 export async function quantComparison(slots: readonly ModelSlot[], opts: { pairsPerCell: number }): Promise<QuantResult> {
   const t0 = performance.now();
-  const ready = slots.filter((s) => s.state === "ready");
-  if (ready.length < 2) throw new Error("the quantization view needs two loaded models");
-  const ref = ready[0];
-  for (const s of ready) {
-    if (s.model!.arch !== ref.model!.arch || s.model!.nLayer !== ref.model!.nLayer || s.model!.nEmbd !== ref.model!.nEmbd) {
-      throw new Error(`models ${ref.name} and ${s.name} differ in architecture or shape: the quantization view compares quantizations of one model`);
-    }
-  }
+  const loaded = slots.filter((s) => s.state === "ready");
+  const ref = loaded[0];
+  // Quantizations of one model share architecture and shape; other models given are left out (and named).
+  const same = (s: ModelSlot) => s.model!.arch === ref.model!.arch && s.model!.nLayer === ref.model!.nLayer && s.model!.nEmbd === ref.model!.nEmbd;
+  const ready = loaded.filter(same);
+  const skipped = loaded.filter((s) => !same(s)).map((s) => s.name);
+  if (ready.length < 2) throw new Error(`the quantization view needs two loaded models of one architecture and shape (${ref?.name ?? "none"} has no sibling${skipped.length ? `; left out: ${skipped.join(", ")}` : ""})`);
   const pairs = demoPairs(opts.pairsPerCell);
   const layers = allLayers(ref.model!.nLayer);
   const per = new Map<string, Map<string, CellVectors>>();
@@ -113,10 +117,11 @@ export async function quantComparison(slots: readonly ModelSlot[], opts: { pairs
   }
   return {
     reference: ref.name,
-    models: ready.map((s) => ({ name: s.name, type: s.model!.metadata["general.file_type"] ?? "?", sizeBytes: s.model!.sizeBytes })),
+    models: ready.map((s) => ({ name: s.name, type: FILE_TYPES[s.model!.metadata["general.file_type"] ?? ""] ?? s.model!.metadata["general.file_type"] ?? "?", sizeBytes: s.model!.sizeBytes })),
     layers,
     pairsPerCell: opts.pairsPerCell,
     cells,
+    skipped,
     seconds: (performance.now() - t0) / 1000,
   };
 }

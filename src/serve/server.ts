@@ -231,7 +231,10 @@ export async function startExplorer(opts: ExplorerOptions): Promise<Explorer> {
   const port = (server.address() as { port: number }).port;
   policy = accessPolicy(host, port, token);
   const shown = isLoopback(host) ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
-  const ready = loadSlots(slots, opts.session ?? { contextSize: 2048, batchSize: 512, maxSequences: 8 });
+  const ready = loadSlots(slots, opts.session ?? { contextSize: 2048, batchSize: 512, maxSequences: 8 }).then(() => {
+    // Measured ahead of the first "× residual norm" request, which would otherwise wait for it.
+    for (const v of opts.vectors) void normsOf(v).catch(() => undefined);
+  });
   return {
     server,
     url: `http://${shown}:${port}/${token ? `?token=${token}` : ""}`,

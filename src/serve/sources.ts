@@ -24,7 +24,8 @@ export interface VectorSource {
   vectors: VectorFile;
   /** activations.arrow next to the vectors, for scale "residual" (norms measured on first use). */
   activations?: string;
-  norms?: Map<string, number>;
+  /** Residual norms, measured once (the first measurement of a large activation file takes seconds). */
+  norms?: Promise<Map<string, number>>;
 }
 
 async function isFile(p: string): Promise<boolean> {
@@ -63,7 +64,7 @@ export async function loadVectorSources(paths: readonly string[]): Promise<Vecto
 
 export async function normsOf(src: VectorSource): Promise<Map<string, number> | undefined> {
   if (!src.activations) return undefined;
-  src.norms ??= await residualNorms(src.activations);
+  src.norms ??= residualNorms(src.activations);
   return src.norms;
 }
 
