@@ -47,7 +47,8 @@ describe.skipIf(!hasVocabs)("serve", () => {
       return words.length ? words.filter((w) => pos.has(w.replace(/[^a-z]/g, ""))).length / words.length : 0;
     };
     const shares: number[] = [];
-    for (const coef of [0, 4, 8, 16]) {
+    const shifts: number[] = [];
+    for (const coef of [0, 1, 2, 3, 4, 8]) {
       const events = await play(coef, { random: "1" });
       expect(events.at(-1)?.event).toBe("done");
       const tokens = events.filter((e) => e.event === "token");
@@ -59,11 +60,15 @@ describe.skipIf(!hasVocabs)("serve", () => {
       const scores = events.find((e) => e.event === "scores")!.data as { arms: Array<{ arm: string; representation: number | null; logprobShift: number }> };
       const steer = scores.arms.find((a) => a.arm === "steer")!;
       if (coef > 0) expect(steer.logprobShift).toBeGreaterThan(0);
+      shifts.push(steer.logprobShift);
       expect(steer.representation).not.toBeNull();
       shares.push(share(ends.get("steer")!));
       if (coef === 0) expect(ends.get("steer")).toBe(ends.get("base"));
     }
-    console.log(`planted positive share at coefficients 0, 4, 8, 16: ${shares.map((x) => x.toFixed(2)).join(", ")}`);
+    console.log(`planted positive share at coefficients 0, 1, 2, 3, 4, 8: ${shares.map((x) => x.toFixed(2)).join(", ")}`);
+    console.log(`log p(pos) − log p(neg) shift at those coefficients: ${shifts.map((x) => x.toFixed(2)).join(", ")}`);
+    // Greedy outputs flip in steps; the continuation log-probs move continuously: strictly rising with the coefficient.
+    for (let i = 1; i < shifts.length; i++) expect(shifts[i]).toBeGreaterThan(shifts[i - 1]);
     // Monotone within one word of slack; the strongest steering is mostly planted positive words.
     for (let i = 1; i < shares.length; i++) expect(shares[i]).toBeGreaterThanOrEqual(shares[i - 1] - 0.07);
     expect(shares.at(-1)!).toBeGreaterThanOrEqual(0.5);
@@ -126,7 +131,8 @@ describe.skipIf(!hasVocabs)("serve", () => {
     expect(status.models[0]).toMatchObject({ busy: false, waiting: 0 });
     expect(status.streams).toBe(0);
     const grew = (process.memoryUsage().heapUsed - heap0) / 2 ** 20;
-    console.log(`load: 20 clients in ${seconds.toFixed(2)} s, ${answered.length} answered, ${busy.length} busy, heap +${grew.toFixed(1)} MiB`);
+    const rss = process.memoryUsage().rss / 2 ** 20;
+    console.log(`load: 20 clients in ${seconds.toFixed(2)} s, ${answered.length} answered, ${busy.length} busy, heap +${grew.toFixed(1)} MiB, rss ${rss.toFixed(0)} MiB`);
     expect(grew).toBeLessThan(64);
   }, 60_000);
 
@@ -154,6 +160,21 @@ describe.skipIf(!hasVocabs)("serve", () => {
       await slow.close();
     }
   }, 60_000);
+
+  test("bound to every interface: a random token is made and required; any Host name, but only its own Origin", async () => {
+    const wide = await startWorldExplorer(world, { host: "0.0.0.0" });
+    try {
+      expect(wide.token).toMatch(/^[\w-]{20,}$/);
+      expect(wide.url).toContain(`token=${wide.token}`);
+      const h = { Host: `workstation.lan:${wide.port}` };
+      expect((await rawGet(wide.port, "/api/info", h)).status).toBe(401);
+      expect((await rawGet(wide.port, `/api/info?token=${wide.token}`, h)).status).toBe(200);
+      expect((await rawGet(wide.port, `/api/info?token=${wide.token}`, { ...h, Origin: `http://workstation.lan:${wide.port}` })).status).toBe(200);
+      expect((await rawGet(wide.port, `/api/info?token=${wide.token}`, { ...h, Origin: "http://evil.example" })).status).toBe(403);
+    } finally {
+      await wide.close();
+    }
+  }, 30_000);
 
   test("beyond loopback a token is required on every request (query or cookie)", async () => {
     // Bound to loopback but with a token forced: the same check runs as for --host 0.0.0.0.

@@ -4,10 +4,11 @@ import type { IncomingMessage } from "node:http";
 import { randomBytes, timingSafeEqual } from "node:crypto";
 
 export interface AccessPolicy {
-  /** Host header values accepted ("127.0.0.1:7860", "localhost:7860", …). */
-  hosts: ReadonlySet<string>;
-  /** Origins accepted ("http://127.0.0.1:7860", …): only the app's own. */
-  origins: ReadonlySet<string>;
+  /**
+   * Host header values accepted ("127.0.0.1:7860", "localhost:7860", …); null when bound to every interface
+   * (0.0.0.0, ::), where the machine's names are not known: the token then stands against DNS rebinding.
+   */
+  hosts: ReadonlySet<string> | null;
   /** Required on every request when set (query `token=` or the `vl_token` cookie). */
   token?: string;
 }
@@ -27,10 +28,12 @@ export function newToken(): string {
 
 /** The Host and Origin values the app answers to when listening on host:port. */
 export function accessPolicy(host: string, port: number, token?: string): AccessPolicy {
+  if (host === "0.0.0.0" || host === "::" || host === "[::]") {
+    if (!token) throw new Error("binding to every interface needs an access token");
+    return { hosts: null, token };
+  }
   const names = isLoopback(host) ? ["127.0.0.1", "localhost", "[::1]"] : [host.includes(":") && !host.startsWith("[") ? `[${host}]` : host];
-  const hosts = new Set(names.map((n) => `${n}:${port}`));
-  const origins = new Set([...hosts].map((h) => `http://${h}`));
-  return { hosts, origins, ...(token ? { token } : {}) };
+  return { hosts: new Set(names.map((n) => `${n}:${port}`)), ...(token ? { token } : {}) };
 }
 
 function sameSecret(a: string, b: string): boolean {
@@ -50,11 +53,13 @@ export function cookieToken(req: IncomingMessage): string | undefined {
 
 /** Why a request is refused, or null when it may proceed. */
 export function checkRequest(req: IncomingMessage, url: URL, policy: AccessPolicy): Refusal | null {
-  const host = req.headers.host ?? "";
-  if (!policy.hosts.has(host.toLowerCase())) return { status: 421, code: "BAD_HOST", message: `unexpected Host '${host}'` };
+  const host = (req.headers.host ?? "").toLowerCase();
+  if (!/^[a-z0-9.\-[\]:]+$/.test(host) || (policy.hosts !== null && !policy.hosts.has(host))) {
+    return { status: 421, code: "BAD_HOST", message: `unexpected Host '${req.headers.host ?? ""}'` };
+  }
   const origin = req.headers.origin;
-  // A browser sends Origin on cross-origin and on state-changing requests: only the app's own is accepted.
-  if (origin !== undefined && !policy.origins.has(origin)) return { status: 403, code: "FOREIGN_ORIGIN", message: `requests from ${origin} are refused` };
+  // A browser sends Origin on cross-origin and on state-changing requests: only the app's own (its Host) is accepted.
+  if (origin !== undefined && origin.toLowerCase() !== `http://${host}`) return { status: 403, code: "FOREIGN_ORIGIN", message: `requests from ${origin} are refused` };
   // Fetch Metadata catches cross-site GETs that carry no Origin (img, script, navigations with side effects).
   const site = req.headers["sec-fetch-site"];
   if (site === "cross-site" || site === "same-site") {
