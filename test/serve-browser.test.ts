@@ -130,6 +130,17 @@ describe.skipIf(!hasVocabs || !hasChromium)(browserTitle("serve in chromium"), (
     console.log(`browser: engine free ${ms.toFixed(0)} ms after the tab closed`);
     expect(ex.slots[0].queue.busy).toBe(false);
     expect(ms).toBeLessThan(1000);
+    // Editing a control while it runs aborts it too.
+    const edit = await open(`view=play&concept=morality&source=en&layers=2-3&coef=4&max=200&t=${encodeURIComponent("en:The story of the day is")}`);
+    await edit.click("#run");
+    await edit.waitForFunction("document.querySelector('pre[data-arm=\"base\"]') && document.querySelector('pre[data-arm=\"base\"]').textContent.length > 0", undefined, { timeout: 20_000 });
+    const t1 = performance.now();
+    await edit.fill("textarea[name=targets]", "en: Another prompt");
+    while (ex.slots[0].queue.busy && performance.now() - t1 < 3000) await new Promise((r) => setTimeout(r, 5));
+    expect(ex.slots[0].queue.busy).toBe(false);
+    expect(performance.now() - t1).toBeLessThan(1000);
+    expect(await edit.textContent("#play-status")).toMatch(/stopped: settings changed/);
+    await edit.close();
   }, 60_000);
 
   test("the runs view draws every report figure, and the filters redraw them", async () => {
@@ -142,6 +153,9 @@ describe.skipIf(!hasVocabs || !hasChromium)(browserTitle("serve in chromium"), (
     );
     expect(drawn.map((d) => d.id)).toEqual(want);
     for (const d of drawn) expect(d.marks, d.id ?? "").toBeGreaterThan(0);
+    // Tooltips: hovering a bar names its data (Vega's default handler sets the title attribute).
+    await page.hover('figure[data-figure="recognition-accuracy"] g.role-mark path');
+    await page.waitForFunction(`[...document.querySelectorAll('figure[data-figure="recognition-accuracy"] [title]')].some((e) => /accuracy|lang/.test(e.getAttribute('title')))`, undefined, { timeout: 5000 });
     // Filter to one language: the figures are redrawn from the filtered rows.
     const before = await page.$$eval('figure[data-figure="similarity-aggregate"] g.mark-rect.role-mark path', (els) => els.length);
     await page.uncheck('#runs-filters input[name="langs"][value="sw"]');
