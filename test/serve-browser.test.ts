@@ -43,8 +43,11 @@ describe.skipIf(!hasVocabs || !hasChromium)(browserTitle("serve in chromium"), (
   const offline: string[] = [];
   const input = runsInput();
 
+  let worldOnce: Awaited<ReturnType<typeof serveWorld>> | undefined;
+  const serveWorldOnce = async () => (worldOnce ??= await serveWorld(tmp.dir));
+
   beforeAll(async () => {
-    const world = await serveWorld(tmp.dir);
+    const world = await serveWorldOnce();
     const q8 = join(tmp.dir, "planted-Q8_0.gguf");
     await quantize(world.planted.path, q8, { type: "Q8_0", threads: 1 });
     ex = await startWorldExplorer(world, { tokenDelayMs: 15, runs: input, quantPairs: 8, models: [world.planted.path, q8] });
@@ -53,7 +56,7 @@ describe.skipIf(!hasVocabs || !hasChromium)(browserTitle("serve in chromium"), (
     context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 900 } });
     await context.route("**/*", (route) => {
       const url = route.request().url();
-      if (url.startsWith(`http://127.0.0.1:${ex.port}/`)) return route.continue();
+      if (/^http:\/\/127\.0\.0\.1:\d+\//.test(url)) return route.continue();
       offline.push(url);
       return route.abort();
     });
@@ -75,8 +78,8 @@ describe.skipIf(!hasVocabs || !hasChromium)(browserTitle("serve in chromium"), (
     return page;
   }
 
-  async function generateAt(coef: number): Promise<{ base: string; steer: string; streamed: number }> {
-    const page = await open(`view=play&concept=morality&source=en&layers=2-3&coef=${coef}&max=12&t=${encodeURIComponent("en:The story of the day is")}`);
+  async function generateAt(coef: number, random = false): Promise<{ base: string; steer: string; streamed: number }> {
+    const page = await open(`view=play&concept=morality&source=en&layers=2-3&coef=${coef}&max=12${random ? "&random=1" : ""}&t=${encodeURIComponent("en:The story of the day is")}`);
     try {
       expect(await page.inputValue("input[name=coef]")).toBe(String(coef));
       // Count the steered column's updates while it streams.
@@ -86,7 +89,7 @@ describe.skipIf(!hasVocabs || !hasChromium)(browserTitle("serve in chromium"), (
       const base = await page.textContent('pre[data-arm="base"]');
       const steer = await page.textContent('pre[data-arm="steer"]');
       const streamed = (await page.evaluate("window.__updates")) as number;
-      expect(await page.$$eval("tr[data-score-arm]", (els) => els.length)).toBe(2);
+      expect(await page.$$eval("tr[data-score-arm]", (els) => els.length)).toBe(random ? 3 : 2);
       if (coef === 16) {
         // The README's screenshot (docs/serve-playground.png) is a copy of this one.
         mkdirSync(artifacts, { recursive: true });
@@ -108,7 +111,7 @@ describe.skipIf(!hasVocabs || !hasChromium)(browserTitle("serve in chromium"), (
 
   test("a steered generation streams, differs from the unsteered one and rises toward the planted words with the coefficient", async () => {
     const zero = await generateAt(0);
-    const strong = await generateAt(16);
+    const strong = await generateAt(16, true);
     console.log(`browser: planted share unsteered ${share(strong.base).toFixed(2)}, coef 0 ${share(zero.steer).toFixed(2)}, coef 16 ${share(strong.steer).toFixed(2)}; ${strong.streamed} DOM updates while streaming`);
     expect(zero.steer).toBe(zero.base);
     expect(strong.steer).not.toBe(strong.base);
@@ -141,6 +144,31 @@ describe.skipIf(!hasVocabs || !hasChromium)(browserTitle("serve in chromium"), (
     expect(performance.now() - t1).toBeLessThan(1000);
     expect(await edit.textContent("#play-status")).toMatch(/stopped: settings changed/);
     await edit.close();
+  }, 60_000);
+
+  test("the page shows the queue position, and a clear busy message past the bound", async () => {
+    const small = await startWorldExplorer(await serveWorldOnce(), { tokenDelayMs: 15, maxWaiting: 1 });
+    const q = `view=play&concept=morality&source=en&layers=2-3&coef=4&max=200&t=${encodeURIComponent("en:The story of the day is")}`;
+    const pages: Page[] = [];
+    try {
+      for (let i = 0; i < 3; i++) {
+        const page = await context.newPage();
+        page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+        await page.goto(`http://127.0.0.1:${small.port}/?${q}`, { waitUntil: "load" });
+        await page.waitForFunction("document.querySelector('#models-state').textContent.includes('ready')", undefined, { timeout: 20_000 });
+        await page.click("#run");
+        pages.push(page);
+        if (i === 0) await page.waitForFunction("document.querySelector('pre[data-arm=\"base\"]').textContent.length > 0", undefined, { timeout: 20_000 });
+      }
+      await pages[1].waitForFunction("document.querySelector('#play-status').textContent.includes('waiting in queue: position 1')", undefined, { timeout: 10_000 });
+      await pages[2].waitForFunction("/busy/.test(document.querySelector('#play-status').textContent)", undefined, { timeout: 10_000 });
+      // Stopping the first lets the waiting one run.
+      await pages[0].click("#stop");
+      await pages[1].waitForFunction("/running/.test(document.querySelector('#play-status').textContent)", undefined, { timeout: 10_000 });
+    } finally {
+      for (const p of pages) await p.close();
+      await small.close();
+    }
   }, 60_000);
 
   test("the runs view draws every report figure, and the filters redraw them", async () => {

@@ -216,7 +216,8 @@ export async function startExplorer(opts: ExplorerOptions): Promise<Explorer> {
     }
     const refusal = checkRequest(req, url, policy);
     if (refusal) return sendError(res, refusal.status, refusal.code, refusal.message);
-    if (req.method !== "GET" && req.method !== "HEAD") return sendError(res, 405, "METHOD_NOT_ALLOWED", "only GET is served");
+    // GET only: a HEAD on /api/generate would start engine work nobody reads.
+    if (req.method !== "GET") return sendError(res, 405, "METHOD_NOT_ALLOWED", "only GET is served");
     route(req, res, url).catch((e: unknown) => {
       const se = e instanceof ServeError ? e : e instanceof QueueError ? new ServeError("BUSY", e.message) : new ServeError("INTERNAL", e instanceof Error ? e.message : String(e));
       if (res.headersSent) res.end();
