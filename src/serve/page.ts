@@ -4,7 +4,7 @@
 export function indexHtml(): string {
   return String.raw`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>valuelens explorer</title><link rel="stylesheet" href="/app.css"></head>
+<title>valuelens explorer</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/app.css"></head>
 <body>
 <header><h1>valuelens explorer</h1>
 <nav><button data-view="play" class="tab">Playground</button><button data-view="runs" class="tab">Runs</button><button data-view="quant" class="tab">Quantization</button></nav>
@@ -50,9 +50,10 @@ header h1 { font-size: 1.1em; margin: 0; }
 nav .tab { background: none; color: #cfe0f5; border: 0; padding: .4em .8em; cursor: pointer; font: inherit; }
 nav .tab.active { color: #fff; border-bottom: 2px solid #fff; }
 main { padding: 1em; }
-form { display: flex; flex-wrap: wrap; gap: .6em 1.2em; align-items: end; background: #fff; padding: .8em; border: 1px solid #ddd; }
-label { display: flex; flex-direction: column; font-size: .85em; color: #444; gap: .2em; }
-label.wide { flex-basis: 100%; }
+#play-form { display: flex; flex-wrap: wrap; gap: .6em 1.2em; align-items: end; background: #fff; padding: .8em; border: 1px solid #ddd; }
+#play-form label { display: flex; flex-direction: column; font-size: .85em; color: #444; gap: .2em; }
+#play-form label.wide { flex-basis: 100%; }
+#runs-filters label { margin-right: .6em; font-size: .9em; white-space: nowrap; }
 textarea { width: 100%; font: inherit; }
 .buttons { display: flex; gap: .6em; align-items: center; }
 #play-status { color: #555; }
