@@ -25,6 +25,7 @@ import {
 import { synthCommand, synthSpec } from "./synth.js";
 import { quantizeCommand, quantizeSpec } from "./quantize.js";
 import { InterruptedError } from "./engine-flags.js";
+import { serveCommand, serveSpec } from "./commands/serve.js";
 
 type Command = (argv: string[]) => Promise<void>;
 
@@ -51,6 +52,7 @@ const commands: Record<string, Entry> = {
   run: { run: runCommand, specs: [runSpec], summary: "run an experiment manifest (models × concepts × languages), resumable and shardable" },
   merge: { run: mergeCommand, specs: [mergeSpec], summary: "merge the shard folders of a run and compute the cross-cell analyses" },
   report: { run: reportCommand, specs: [reportSpec], summary: "analysis results (run, demo, analyze, recognize --json, control) → HTML report + figures" },
+  serve: { run: serveCommand, specs: [serveSpec], summary: "local web explorer: steering playground, interactive runs view, quantization view" },
   control: { run: controlCommand, specs: [controlSpec], summary: "cross-lingual control: steer with source-language vectors, score outputs in target languages" },
 };
 
