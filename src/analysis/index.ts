@@ -51,7 +51,7 @@ export {
   type TieRule,
 } from "./recognition.js";
 export { langPairs, layerCosines, pairIntervals, resampleClusters, resampledMeans, type ClusterResamples, type ItemDifferences, type SimilarityInterval } from "./similarity-intervals.js";
-export { aggregateSimilarity, cosine, layerDepth, layerSimilarities, layerwiseSimilarity, type LangMatrix, type LayerSimilarity, type LayerwiseCurve } from "./similarity.js";
+export { aggregateSimilarity, cosine, cosineOrNaN, layerDepth, layerSimilarities, layerwiseSimilarity, type LangMatrix, type LayerSimilarity, type LayerwiseCurve } from "./similarity.js";
 export { bestLayerAccuracyMatrix, heldOutTransfer, transferAnalysis, type HeldOutTransfer, type TransferOutcomes, type TransferResult } from "./transfer.js";
 export {
   correlationTable,

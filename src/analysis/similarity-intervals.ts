@@ -7,6 +7,7 @@
  * its layer choice, and any function of the matrix (e.g. a correlation with lang2vec) can be resampled too.
  */
 import { Rng, type RngSeed } from "../gguf/rng.js";
+import { cosineOrNaN } from "./similarity.js";
 import { percentileInterval } from "./stats.js";
 
 /** One language's training pairs at one layer: per-item differences pos − neg, row-major [n × dim]. */
@@ -72,18 +73,6 @@ export function resampledMeans(x: ItemDifferences, r: ClusterResamples, clusterO
   return { full, boot };
 }
 
-function cos(a: Float64Array, b: Float64Array): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let j = 0; j < a.length; j++) {
-    ab += a[j] * b[j];
-    aa += a[j] * a[j];
-    bb += b[j] * b[j];
-  }
-  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : NaN;
-}
-
 /** Cosines of every language pair at one layer: full data and per resample (pairs in (i, j > i) order). */
 export function layerCosines(means: ReadonlyArray<{ full: Float64Array; boot: Float64Array[] }>): { full: Float64Array; boot: Float64Array[] } {
   const L = means.length;
@@ -94,8 +83,8 @@ export function layerCosines(means: ReadonlyArray<{ full: Float64Array; boot: Fl
   let p = 0;
   for (let i = 0; i < L; i++) {
     for (let j = i + 1; j < L; j++, p++) {
-      full[p] = cos(means[i].full, means[j].full);
-      for (let b = 0; b < B; b++) boot[b][p] = cos(means[i].boot[b], means[j].boot[b]);
+      full[p] = cosineOrNaN(means[i].full, means[j].full);
+      for (let b = 0; b < B; b++) boot[b][p] = cosineOrNaN(means[i].boot[b], means[j].boot[b]);
     }
   }
   return { full, boot };

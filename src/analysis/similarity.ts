@@ -11,9 +11,7 @@ export interface LangMatrix {
   values: number[][];
 }
 
-/** Cosine in Float64. Throws on length mismatch or a zero vector. */
-export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`cosine: length mismatch (${a.length} vs ${b.length})`);
+function dotAndNorms(a: ArrayLike<number>, b: ArrayLike<number>): { ab: number; aa: number; bb: number } {
   let ab = 0;
   let aa = 0;
   let bb = 0;
@@ -22,8 +20,21 @@ export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
     aa += a[j] * a[j];
     bb += b[j] * b[j];
   }
+  return { ab, aa, bb };
+}
+
+/** Cosine in Float64. Throws on length mismatch or a zero vector. */
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`cosine: length mismatch (${a.length} vs ${b.length})`);
+  const { ab, aa, bb } = dotAndNorms(a, b);
   if (aa === 0 || bb === 0) throw new Error("cosine: zero vector");
   return ab / Math.sqrt(aa * bb);
+}
+
+/** Cosine in Float64 for equal-length vectors; NaN where a vector is zero (or holds NaN) instead of an error. */
+export function cosineOrNaN(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const { ab, aa, bb } = dotAndNorms(a, b);
+  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : NaN;
 }
 
 /** One concept's cosines: cos[i][j][l] for langs i, j at layer l (diagonal 1). */

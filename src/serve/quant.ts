@@ -6,6 +6,7 @@
 import { compile, type TopLevelSpec } from "vega-lite";
 import { demoPairs } from "../demo/demo.js";
 import { allLayers } from "../engine/layers.js";
+import { cosineOrNaN } from "../analysis/similarity.js";
 import type { ContrastPair } from "../data/types.js";
 import type { ModelSlot } from "./sources.js";
 
@@ -27,18 +28,6 @@ export interface QuantResult {
   /** Models of another architecture or shape than the reference, not compared. */
   skipped: string[];
   seconds: number;
-}
-
-function cos(a: Float64Array, b: Float64Array): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
 }
 
 interface CellVectors {
@@ -110,7 +99,7 @@ export async function quantComparison(slots: readonly ModelSlot[], opts: { pairs
     const cell: QuantCell = { concept, lang, cosine: {}, accuracy: {} };
     for (const s of ready) {
       const c = per.get(s.name)!.get(k)!;
-      cell.cosine[s.name] = c.vec.map((v, i) => cos(v, r.vec[i]));
+      cell.cosine[s.name] = c.vec.map((v, i) => cosineOrNaN(v, r.vec[i]) || 0) // a zero vector (no signal) shows as 0;
       cell.accuracy[s.name] = c.acc;
     }
     cells.push(cell);
