@@ -182,17 +182,6 @@ std::string load_from(const fs::path & dir, const char * forced) {
 std::string load_backends() {
     static std::once_flag once;
     std::call_once(once, [] {
-        // ggml-vulkan reorders each graph piece for concurrency ("graph optimize"). With our eval callback the
-        // scheduler runs those pieces in callback-sized views, and on lavapipe that combination corrupted the
-        // heap once steering changed between decodes (a steered decode, then any other graph). Read by
-        // ggml-vulkan when it first sets up a device, i.e. after this point; VALUELENS_VK_GRAPH_OPTIMIZE=1 keeps it.
-        if (const char * keep = std::getenv("VALUELENS_VK_GRAPH_OPTIMIZE"); !keep || std::strcmp(keep, "1") != 0) {
-#if defined(_WIN32)
-            _putenv_s("GGML_VK_DISABLE_GRAPH_OPTIMIZE", "1");
-#else
-            setenv("GGML_VK_DISABLE_GRAPH_OPTIMIZE", "1", 1);
-#endif
-        }
         // A static build registers its backends itself. Decided at run time, not by GGML_BACKEND_DL: an addon
         // compiled by node-gyp against an installed portable llama.cpp does not see that definition.
         if (ggml_backend_reg_by_name("CPU")) return;

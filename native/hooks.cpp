@@ -181,6 +181,10 @@ int32_t checked_decode(llama_context * ctx, const llama_batch & batch, HookState
     int32_t rc;
     try {
         rc = llama_decode(ctx, batch);
+        // llama_decode returns with the graph possibly still running on a GPU backend (llama.cpp waits only when
+        // logits are read, and capture-only decodes read none): wait here, so that nothing that follows (a KV
+        // clear, a control-vector upload, the next decode, dispose) touches buffers the device is still using.
+        llama_synchronize(ctx);
     } catch (const std::exception & e) {
         // llama_decode is a C function but its C++ body may throw (e.g. std::bad_alloc).
         throw Failure(with_log(std::string("llama_decode threw: ") + e.what()));

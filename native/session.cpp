@@ -758,15 +758,8 @@ Napi::Value Session::SetSteering(const Napi::CallbackInfo & info) {
     }
     clear_log_errors();
 #ifdef LLAMA_HAS_CVEC_BLOCK0
-    // A fixed graph shape once steered (see SessionCore::cvec_full): every block, zeros where unsteered.
-    if (cvec.empty() && s.cvec_full) cvec.assign(d * (size_t) s.n_layer, 0.0f);
-    if (!cvec.empty()) {
-        lo = 0;
-        hi = s.n_layer - 1;
-    }
     const int32_t rc = cvec.empty() ? llama_set_adapter_cvec(s.ctx.get(), nullptr, 0, s.n_embd, -1, -1)
                                     : llama_set_adapter_cvec_blocks(s.ctx.get(), cvec.data(), cvec.size(), s.n_embd, lo, hi);
-    if (rc == 0 && !cvec.empty()) s.cvec_full = true;
 #else
     const int32_t rc = cvec.empty() ? llama_set_adapter_cvec(s.ctx.get(), nullptr, 0, s.n_embd, -1, -1)
                                     : llama_set_adapter_cvec(s.ctx.get(), cvec.data(), cvec.size(), s.n_embd, lo, hi);

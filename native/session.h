@@ -43,10 +43,6 @@ struct SessionCore {
     // capture decodes one sequence at a time there (rows then follow batch order).
     bool split_by_sequence = false;
     int64_t external_bytes = 0;  // reported to V8 with napi_adjust_external_memory
-    // Once a control vector has been set, it stays over every block (zeros where unsteered), so that later
-    // steering changes only change data, never the graph's shape: on Vulkan (lavapipe) a decode whose graph
-    // lost or moved the control-vector adds after a steered decode corrupted the heap.
-    bool cvec_full = false;
 
     bool busy = false;  // touched on the JS thread only
 
