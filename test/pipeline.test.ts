@@ -69,7 +69,7 @@ describe.skipIf(!hasVocabs)("concept pipeline on a planted model", () => {
 
   test("random baseline: chance-level per cell over draws, similarity unrelated to the planted geometry", async () => {
     const out = (await cli(["recognize", "--activations", acts, "--vectors", vecs, "--method", "random", "--concepts", "morality,fairness", "--json"])) as {
-      recognition: Record<string, Record<string, { baseline: { replicates: number; noSelection: { mean: number; sd: number }; heldOut: { mean: number } } }>>;
+      recognition: Record<string, Record<string, { baseline: { replicates: number; noSelection: { mean: number; sd: number }; heldOut: { mean: number }; atConceptLayer: { method: string; layer: string; accuracy: { mean: number } } } }>>;
     };
     for (const c of Object.keys(ANGLES)) {
       for (const l of LANGS) {
@@ -81,8 +81,14 @@ describe.skipIf(!hasVocabs)("concept pipeline on a planted model", () => {
         // The validation choice applied to random draws is optimistic on a strong concept (measured 0.95 for
         // morality/en): selection, not the direction, carries the information.
         expect(b.heldOut.mean).toBeGreaterThanOrEqual(b.noSelection.mean);
+        // At the layer the concept's own (mean_diff) vectors choose on validation, the draws are at chance.
+        expect(b.atConceptLayer.method).toBe("mean_diff");
+        expect(b.atConceptLayer.accuracy.mean, `${c}/${l}`).toBeGreaterThanOrEqual(0.2);
+        expect(b.atConceptLayer.accuracy.mean, `${c}/${l}`).toBeLessThanOrEqual(0.8);
       }
     }
+    const at = Object.keys(ANGLES).flatMap((c) => LANGS.map((l) => out.recognition[c][l].baseline.atConceptLayer.accuracy.mean));
+    console.log(`random baseline at the concept's held-out layer, mean over draws per cell: ${Math.min(...at).toFixed(3)} – ${Math.max(...at).toFixed(3)}`);
     // Independent draws per cell: |cos| is O(1/√64) at every layer, where the planted vectors have 0.5 … 1.
     // (The former shared-seed label flips reproduced the planted geometry: 0.93 where the truth is 0.998.)
     const sim = (await cli(["similarity", "--vectors", vecs, "--method", "random", "--concepts", "morality,fairness", "--json"])) as {

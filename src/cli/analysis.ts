@@ -202,16 +202,18 @@ export async function recognizeCommand(argv: string[]): Promise<void> {
     for (const [concept, byLang] of Object.entries(res.recognition)) {
       for (const [lang, s] of Object.entries(byLang)) {
         const x = s.baseline;
-        if (x) b.push([concept, lang, x.variant, String(x.replicates), x.noSelection.mean, x.noSelection.sd, `${fixed(x.noSelection.min, 3)} – ${fixed(x.noSelection.max, 3)}`, x.heldOut?.mean ?? NaN, x.oracle.mean]);
+        const at = x?.atConceptLayer;
+        if (x) b.push([concept, lang, x.variant, String(x.replicates), x.noSelection.mean, x.noSelection.sd, `${fixed(x.noSelection.min, 3)} – ${fixed(x.noSelection.max, 3)}`, at ? `${fixed(at.accuracy.mean, 3)} (${at.layer})` : "—", x.heldOut?.mean ?? NaN, x.oracle.mean]);
       }
     }
     process.stdout.write(
       "\nrandom baseline over independent draws per cell (chance = 0.5)\n" +
         "  all layers: mean test accuracy over layers per draw, no label information used (mean, sd, range over draws)\n" +
+        "  at the concept's layer: the draws at the layer the concept's own vectors choose on validation (the headline's)\n" +
         "  held-out / test-picked: the same layer choices as above applied to each draw; above 0.5 where a strong\n" +
         "  concept lets the choice find a layer on which the draw happens to lean towards it\n",
     );
-    process.stdout.write(formatTable(["concept", "lang", "variant", "draws", "all layers mean", "sd", "range", "held-out mean", "test-picked mean"], b));
+    process.stdout.write(formatTable(["concept", "lang", "variant", "draws", "all layers mean", "sd", "range", "at the concept's layer", "held-out mean", "test-picked mean"], b));
   }
   if (cross && res.crossLingual) {
     for (const [concept, c] of Object.entries(res.crossLingual)) {

@@ -93,6 +93,12 @@ export interface RandomBaselineSummary {
    * the concept is strongly linear: validation picks the layer where the draw happens to lean towards it.
    */
   heldOut?: Spread;
+  /**
+   * The draws at the layer the concept's own vectors choose on validation (the headline's layer; the file's
+   * mean_diff vectors, else another non-random method): what a direction with no information scores exactly
+   * where the concept is headlined. Chance-level over draws.
+   */
+  atConceptLayer?: { method: string; layer: string; accuracy: Spread };
   /** Test-picked accuracy over the draws (optimistic, as for any method). */
   oracle: Spread;
   /** Mean test accuracy per layer over the draws. */
@@ -194,6 +200,11 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResults> {
   const R = opts.randomReplicates ?? 10;
   if (!Number.isInteger(R) || R < 1) throw new Error(`randomReplicates must be a positive integer, got ${R}`);
   const rnd = method === "random" ? randomSetup(vf) : undefined;
+  // The concept's own vectors, to place the baseline at the layer the headline uses.
+  const refMethod = rnd ? ([...new Set(vf.rows.map((r) => r.method))].filter((m) => m !== "random").sort((a, b) => Number(b === "mean_diff") - Number(a === "mean_diff"))[0] as ExtractMethod | undefined) : undefined;
+  const ref = refMethod ? selectVectors(vf, { method: refMethod, concepts, langs }).vec : undefined;
+  const refTest = new Map<string, Uint8Array[]>();
+  const refVal = new Map<string, Float64Array[]>();
 
   // Per (concept, lang): test bits and validation margins per layer; for the random baseline, per replicate.
   const testBits = new Map<string, Uint8Array[]>();
@@ -229,6 +240,11 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResults> {
           push(testBits, key, pairCorrectness(t, v, { ties }));
           const vp = val?.get(layer);
           if (vp && vp.itemIds.length > 0) push(valMargins, key, pairMargins(vp, v));
+          const rv = ref?.get(concept)?.get(lang)?.get(layer);
+          if (rv) {
+            push(refTest, key, pairCorrectness(t, rv, { ties }));
+            if (vp && vp.itemIds.length > 0) push(refVal, key, pairMargins(vp, rv));
+          }
           if (rnd) {
             const seed = randomCellSeed(rnd.seed, { model: rnd.model, concept, lang, layer });
             const train = byLang?.get(lang)?.get("train")?.get(layer);
@@ -287,11 +303,15 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResults> {
           return recognitionStats({ layers, test: bits, ...(withVal && rv && rv.length === layers.length ? { valMargins: rv } : {}) }, { ties, bootstrap: false });
         });
         const held = per.map((p) => p.heldOut?.accuracy).filter((x): x is number => x !== undefined);
+        const rt = refTest.get(key);
+        const rvm = refVal.get(key);
+        const conceptLayer = rt && rvm && rt.length === layers.length && rvm.length === layers.length ? recognitionStats({ layers, test: rt, valMargins: rvm }, { ties, bootstrap: false }).heldOut : undefined;
         s.baseline = {
           variant: rnd.variant,
           replicates: R,
           noSelection: spread(reps.map((bits) => bits.reduce((a, b) => a + bitsFraction(b), 0) / bits.length)),
           ...(held.length === R ? { heldOut: spread(held) } : {}),
+          ...(conceptLayer && refMethod ? { atConceptLayer: { method: refMethod, layer: conceptLayer.layer, accuracy: spread(reps.map((bits) => bitsFraction(bits[conceptLayer.index]))) } } : {}),
           oracle: spread(per.map((p) => p.oracle.accuracy)),
           meanAccuracy: layers.map((_, l) => reps.reduce((a, bits) => a + bitsFraction(bits[l]), 0) / R),
         };
