@@ -174,6 +174,12 @@ class LoadWorker : public Napi::AsyncWorker {
             llama_model * m = llama_model_load_from_file(opts_.path.c_str(), params);
             if (!m) throw Failure(with_log("failed to load model '" + opts_.path + "'"));
             model_.reset(m, ModelFree{});
+            if (opts_.rpc.empty() && params.n_gpu_layers != 0) {
+                for (size_t i = 0; i < ggml_backend_dev_count(); i++) {
+                    const auto type = ggml_backend_dev_type(ggml_backend_dev_get(i));
+                    if (type == GGML_BACKEND_DEVICE_TYPE_GPU || type == GGML_BACKEND_DEVICE_TYPE_IGPU) offloaded_ = true;
+                }
+            }
         } catch (const std::exception & e) {
             SetError(e.what());
         }
@@ -186,7 +192,7 @@ class LoadWorker : public Napi::AsyncWorker {
         auto holder = Napi::External<std::shared_ptr<llama_model>>::New(
             env, boxed.get(), [](Napi::Env, std::shared_ptr<llama_model> * p) { std::unique_ptr<std::shared_ptr<llama_model>> release(p); });
         boxed.release();  // owned by the External's finalizer now
-        Napi::Object obj = data->model_ctor.New({holder, Napi::Boolean::New(env, opts_.vocab_only)});
+        Napi::Object obj = data->model_ctor.New({holder, Napi::Boolean::New(env, opts_.vocab_only), Napi::Boolean::New(env, offloaded_)});
         holder.Data()->reset();  // the Model holds the only reference, so dispose() frees the weights (and remote RPC buffers) at once
         deferred_.Resolve(obj);
     }
@@ -197,6 +203,7 @@ class LoadWorker : public Napi::AsyncWorker {
     Napi::Promise::Deferred deferred_;
     LoadOptions opts_;
     std::shared_ptr<llama_model> model_;
+    bool offloaded_ = false;
 };
 
 std::string meta_string(const llama_model * m, const char * key) {
@@ -225,6 +232,7 @@ Model::Model(const Napi::CallbackInfo & info) : Napi::ObjectWrap<Model>(info) {
     }
     model_ = *info[0].As<Napi::External<std::shared_ptr<llama_model>>>().Data();
     vocab_only_ = info.Length() > 1 && info[1].ToBoolean().Value();
+    offloaded_ = info.Length() > 2 && info[2].ToBoolean().Value();
     // Tell V8 how much native memory this small object keeps alive, so it is collected promptly.
     external_bytes_ = model_ ? (int64_t) llama_model_size(model_.get()) : 0;
     if (external_bytes_ > 0) {
@@ -360,7 +368,7 @@ Napi::Value Model::CreateSession(const Napi::CallbackInfo & info) {
     live(env);
     if (vocab_only_) throw Napi::Error::New(env, "cannot create a session: the model was loaded with vocabOnly");
     Napi::Object opts = info.Length() > 0 && info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(env);
-    return Session::Create(env, model_, opts);
+    return Session::Create(env, model_, opts, offloaded_);
 }
 
 Napi::Value Model::Dispose(const Napi::CallbackInfo & info) {

@@ -19,7 +19,10 @@ void check_decode(int32_t rc, const char * what) {
     throw Failure(with_log(std::string(what) + ": llama_decode failed with code " + std::to_string(rc)));
 }
 
-int32_t decode(SessionCore & s, const llama_batch & batch) { return checked_decode(s.ctx.get(), batch, s.h, s.hooks, s.arch); }
+int32_t decode(SessionCore & s, const llama_batch & batch) {
+    s.decoded = true;
+    return checked_decode(s.ctx.get(), batch, s.h, s.hooks, s.arch);
+}
 
 // Capture-only decodes need no logits: without them llama.cpp neither reserves nor fills the
 // n_outputs x n_vocab buffer (a patched llama.cpp; see vendor/patches/20-capture-no-logits.patch).
@@ -478,6 +481,7 @@ struct CreateOptions {
     ggml_type kv_type = GGML_TYPE_F16;
     llama_flash_attn_type flash = LLAMA_FLASH_ATTN_TYPE_AUTO;
     bool hooks = true;
+    bool offloaded = false;
 };
 
 // One persistent thread pool per context (see Threadpool in session.h). Where the CPU backend offers none,
@@ -541,6 +545,8 @@ class CreateWorker : public Napi::AsyncWorker {
             llama_context * ctx = llama_init_from_model(model_.get(), cp);
             if (!ctx) throw Failure(with_log("failed to create a llama.cpp context"));
             core_->ctx.reset(ctx);
+            core_->cparams = cp;
+            core_->offloaded = o_.offloaded;
             attach_threadpool(*core_, threads);
             core_->n_ctx = llama_n_ctx(ctx);
             core_->n_batch = llama_n_batch(ctx);
@@ -589,7 +595,7 @@ Napi::Function Session::Define(Napi::Env env) {
                        });
 }
 
-Napi::Value Session::Create(Napi::Env env, std::shared_ptr<llama_model> model, Napi::Object o) {
+Napi::Value Session::Create(Napi::Env env, std::shared_ptr<llama_model> model, Napi::Object o, bool offloaded) {
     CreateOptions c;
     c.context_size = (uint32_t) get_int_opt(o, "contextSize", c.context_size, 1, 1 << 24);
     c.batch_size = (uint32_t) get_int_opt(o, "batchSize", c.batch_size, 1, 1 << 20);
@@ -614,6 +620,7 @@ Napi::Value Session::Create(Napi::Env env, std::shared_ptr<llama_model> model, N
         else throw Napi::RangeError::New(env, "flashAttention must be auto, on or off (got '" + f + "')");
     }
     c.hooks = get_bool_opt(o, "hooks", true);
+    c.offloaded = offloaded;
     auto * worker = new CreateWorker(env, std::move(model), c);  // AsyncWorker deletes itself when done
     Napi::Promise p = worker->promise();
     worker->Queue();
@@ -757,6 +764,19 @@ Napi::Value Session::SetSteering(const Napi::CallbackInfo & info) {
         hi = std::max(hi, block);
     }
     clear_log_errors();
+    if (s.offloaded && s.decoded) {
+        // llama.cpp (this pin) corrupts the heap when a control vector is set or changed on a context that has
+        // already decoded with every layer on Vulkan (reproduced with llama.cpp alone: bench/gpu/cvec-vulkan-repro.cpp);
+        // a control vector set on a fresh context before its first decode is fine. So on GPU backends a steering
+        // change swaps in a fresh context (same parameters, same thread pool; the KV cache is empty anyway: every
+        // capture, logprobs and generation starts by clearing it). Made first, so a failure leaves the old one.
+        ContextPtr fresh(llama_init_from_model(s.model.get(), s.cparams));
+        if (!fresh) throw Napi::Error::New(env, with_log("setSteering: failed to create a fresh llama.cpp context (GPU backends need one per steering change)"));
+        s.end_generation();
+        s.ctx = std::move(fresh);
+        if (s.threadpool.tp) llama_attach_threadpool(s.ctx.get(), s.threadpool.tp, s.threadpool.tp);
+        s.decoded = false;
+    }
 #ifdef LLAMA_HAS_CVEC_BLOCK0
     const int32_t rc = cvec.empty() ? llama_set_adapter_cvec(s.ctx.get(), nullptr, 0, s.n_embd, -1, -1)
                                     : llama_set_adapter_cvec_blocks(s.ctx.get(), cvec.data(), cvec.size(), s.n_embd, lo, hi);

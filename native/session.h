@@ -43,6 +43,10 @@ struct SessionCore {
     // capture decodes one sequence at a time there (rows then follow batch order).
     bool split_by_sequence = false;
     int64_t external_bytes = 0;  // reported to V8 with napi_adjust_external_memory
+    // Layers on a GPU device: a steering change after a decode gets a fresh context (see Session::SetSteering).
+    bool offloaded = false;
+    bool decoded = false;  // a decode ran on this context since it was created
+    llama_context_params cparams{};
 
     bool busy = false;  // touched on the JS thread only
 
@@ -62,7 +66,7 @@ struct SessionCore {
 class Session : public Napi::ObjectWrap<Session> {
   public:
     static Napi::Function Define(Napi::Env env);
-    static Napi::Value Create(Napi::Env env, std::shared_ptr<llama_model> model, Napi::Object opts);
+    static Napi::Value Create(Napi::Env env, std::shared_ptr<llama_model> model, Napi::Object opts, bool offloaded);
     explicit Session(const Napi::CallbackInfo & info);
     ~Session() override;
 

@@ -16,7 +16,10 @@ import { distIndex } from "./helpers/probe.js";
 // accumulate in another order and use their own exp/rsqrt, so the bound is looser than CPU-vs-reference.
 const TOL = 1e-3;
 const STEER_TOL = 1e-3; // |Δ − c·v| absolute, per element
-const LP_TOL = 1e-3; // nats
+// Log-probs relative to their size: this random-weight model's log-probs are −30…−60 nats (logits in the hundreds),
+// and a float32 log-softmax over 32k logits summed in another order differs by ~1e-4 of that (measured on
+// lavapipe: at most 4.6e-3 nats on −39.8, 1.2e-4 relative).
+const LP_TOL_REL = 5e-4;
 
 const vkAddon = process.env.VALUELENS_GPU_ADDON ?? join(packageRoot(), "build-vulkan", "Release", "valuelens.node");
 const backend = process.env.VALUELENS_GPU_BACKEND ?? "Vulkan";
@@ -28,6 +31,7 @@ interface GpuProbe {
   last: Record<string, number[][]>;
   all: Record<string, number[][]>;
   steered: Record<string, Record<string, number[][]>>;
+  afterSteering: Record<string, number[][]>;
   steerVector: number[];
   generated: number[];
   logprobs: number[];
@@ -88,10 +92,18 @@ describe.skipIf(!enabled)(`${backend} build, every layer offloaded`, () => {
     }
   });
 
+  test("after steering was set, cleared and replaced between decodes, unsteered capture is what it was", () => {
+    // On Vulkan every such change swaps in a fresh context (llama.cpp corrupts the heap otherwise): nothing of
+    // the steering may survive it.
+    for (const [site, perText] of Object.entries(vk.last)) {
+      perText.forEach((row, i) => expect(maxRelErr(vk.afterSteering[site][i], row), `${site} text ${i}`).toBeLessThanOrEqual(1e-6));
+    }
+  });
+
   test("greedy generation, logprobs and abort behave as on the CPU", () => {
     expect(vk.generated).toEqual(cpu.generated);
     expect(vk.logprobs.length).toBe(cpu.logprobs.length);
-    vk.logprobs.forEach((x, i) => expect(Math.abs(x - cpu.logprobs[i])).toBeLessThanOrEqual(LP_TOL));
+    vk.logprobs.forEach((x, i) => expect(Math.abs(x - cpu.logprobs[i])).toBeLessThanOrEqual(LP_TOL_REL * Math.max(1, Math.abs(cpu.logprobs[i]))));
     expect(vk.aborted).toBe("AbortError");
     expect(cpu.aborted).toBe("AbortError");
     expect(maxRelErr(vk.afterAbort, cpu.afterAbort)).toBeLessThanOrEqual(TOL);
