@@ -44,5 +44,5 @@ export { loadPairs, limitUnits, mergeReports, missingData, MissingDataError, typ
 export { collectPairs, type PairTree, type AlignedPairs } from "./pipeline/matrices.js";
 export * from "./steer/index.js";
 export { createProgress, type Progress, type ProgressMode, type ProgressEvent } from "./progress/progress.js";
-export { Rng } from "./gguf/rng.js";
+export { Rng } from "./util/rng.js";
 export { VALUELENS_VERSION } from "./version.js";

@@ -5,7 +5,7 @@
 // Python's Mersenne Twister stream cannot be reproduced here, so the permutations differ from the paper's even
 // with seed 1; the rules (what is shuffled, how it is cut) are the paper's.
 
-import { Rng } from "../gguf/rng.js";
+import { Rng } from "../util/rng.js";
 import type { ContrastPair, Split } from "./types.js";
 
 /** The paper's seed (`random.seed(1)`). */

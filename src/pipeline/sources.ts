@@ -4,7 +4,7 @@ import { readdir, stat } from "node:fs/promises";
 import { loadMvalue } from "../data/mvalue.js";
 import { readPairsJsonl } from "../data/jsonl.js";
 import { loadDatasets } from "./datasets.js";
-import { Rng } from "../gguf/rng.js";
+import { Rng } from "../util/rng.js";
 import type { ContrastPair, LoadedPairs, LoadReport } from "../data/types.js";
 
 export interface PairSource {

@@ -17,7 +17,7 @@ import {
   type DataType,
 } from "apache-arrow";
 import * as pq from "parquet-wasm";
-import { f16ArrayToF32 } from "../gguf/f16.js";
+import { f16ArrayToF32 } from "../util/f16.js";
 import { readSchema, streamBatches } from "./ipc.js";
 import { writeFileAtomic } from "./vectors.js";
 

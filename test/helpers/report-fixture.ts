@@ -1,7 +1,7 @@
 // Plausible AnalysisResults without a model: structured random vectors fed through the real analysis
 // functions (similarity, transfer, correlation), synthetic recognition curves with CIs.
 import { aggregateSimilarity, correlationTable, layerSimilarities, layerwiseSimilarity, transferAnalysis, type CrossLingualResult } from "../../src/analysis/index.js";
-import { Rng } from "../../src/gguf/rng.js";
+import { Rng } from "../../src/util/rng.js";
 import type { AnalysisResults, RecognitionSummary } from "../../src/pipeline/analyze.js";
 import type { ControlSummary } from "../../src/report/types.js";
 
