@@ -4,7 +4,6 @@ export {
   DEFAULT_ANALYSES,
   MANIFEST_VERSION,
   ManifestError,
-  canonicalJson,
   loadManifest,
   manifestHash,
   parseManifest,
@@ -18,6 +17,7 @@ export {
   type SynthDataSpec,
   type SynthModelSpec,
 } from "./manifest.js";
+export { canonicalJson } from "../util/canonical-json.js";
 export { runManifest, pairsHash, type RunOptions } from "./runner.js";
 export { mergeRuns, type MergeOptions } from "./merge.js";
 export { buildSummary, type MethodResults, type ModelResults, type RunSummary } from "./finalize.js";

@@ -9,6 +9,7 @@ import { parse as parseYaml } from "yaml";
 import { BUILTIN_TEMPLATES, INPUT_PLACEHOLDER } from "../data/templates.js";
 import { parseLayerSite } from "../engine/layers.js";
 import { EXTRACT_METHODS, type ExtractMethod } from "../extract/index.js";
+import { canonicalJson } from "../util/canonical-json.js";
 
 export const MANIFEST_VERSION = 1;
 export const ANALYSES = ["recognition", "similarity", "transfer", "correlation", "control"] as const;
@@ -486,18 +487,6 @@ export async function loadManifest(path: string): Promise<LoadedManifest> {
     throw new Error(`cannot read manifest '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   return { manifest: parseManifest(text, path), baseDir: dirname(resolve(path)), source: resolve(path) };
-}
-
-/** JSON with sorted keys and no undefined members: equal content gives equal text. */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
-  if (v !== null && typeof v === "object") {
-    const entries = Object.entries(v as Obj)
-      .filter(([, x]) => x !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(",")}}`;
-  }
-  return JSON.stringify(v) ?? "null";
 }
 
 /** sha256 of the normalised manifest: shards of one run (and a merge) must agree on it. */

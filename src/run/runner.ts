@@ -33,7 +33,7 @@ import { VALUELENS_VERSION } from "../version.js";
 import { captureCell } from "./capture-cell.js";
 import { createReporter, type RunEvent } from "./events.js";
 import { buildSummary, type RunSummary } from "./finalize.js";
-import { canonicalJson, manifestHash, type Manifest, type ModelSpec } from "./manifest.js";
+import { manifestHash, type Manifest, type ModelSpec } from "./manifest.js";
 import {
   CELL_FILES,
   RUN_FORMAT,
@@ -49,6 +49,7 @@ import {
 } from "./record.js";
 import { assignShards, checkShard, NO_SHARD, type Shard } from "./shard.js";
 import { ensureSynthModel, synthWorld, type SynthWorld } from "./synth-world.js";
+import { canonicalJson } from "../util/canonical-json.js";
 
 export interface RunOptions {
   /** Output folder (one per shard; a re-run with the same folder resumes). */

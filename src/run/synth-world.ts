@@ -11,7 +11,8 @@ import type { ContrastPair } from "../data/types.js";
 import { loadModel } from "../engine/model.js";
 import { Rng, metaStringArray, plantedDirections, readGgufMetadata, synthModel, type PlantedConceptSpec } from "../gguf/index.js";
 import type { PlantSpec } from "../synth/planted.js";
-import { canonicalJson, type SynthDataSpec, type SynthModelSpec } from "./manifest.js";
+import { type SynthDataSpec, type SynthModelSpec } from "./manifest.js";
+import { canonicalJson } from "../util/canonical-json.js";
 
 export interface SynthWorld {
   pairs: ContrastPair[];

@@ -11,7 +11,7 @@ import { applyTemplate, customTemplate, RAW_TEMPLATE, type PromptTemplate } from
 import { loadModel, type LoadModelOptions, type Model } from "../engine/model.js";
 import type { GenerateOptions, GenerationResult, Session, SessionOptions, StopReason } from "../engine/session.js";
 import type { LayerSite } from "../engine/layers.js";
-import { Rng } from "../gguf/rng.js";
+import { Rng } from "../util/rng.js";
 import { percentile } from "../analysis/stats.js";
 import { modelProvenance } from "../pipeline/capture.js";
 import type { Progress } from "../progress/progress.js";
@@ -31,6 +31,7 @@ import {
 } from "./scorers/index.js";
 import type { ControlPrompt } from "./prompts.js";
 import { buildSteering, findVector, parseLayerSpec, residualNormFor, residualNorms, withSteering, type ResidualNorms, type SteeringPlan, type SteeringScale, type SteeringVectorKind } from "./steer.js";
+import { canonicalJson } from "../util/canonical-json.js";
 
 export type ControlMetric = "refusal" | "compliance" | "judgeUnsafe" | "representation" | "languagePreserved" | "fluency";
 
@@ -247,15 +248,6 @@ export async function readControlTable(path: string): Promise<ControlRow[]> {
   return out;
 }
 
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
-  if (v !== null && typeof v === "object") {
-    const e = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${e.map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(",")}}`;
-  }
-  return JSON.stringify(v) ?? "null";
-}
-
 function finite(x: number): number | null {
   return Number.isFinite(x) ? x : null;
 }
@@ -374,7 +366,7 @@ export async function control(opts: ControlOptions): Promise<ControlResult> {
     }
     const vectorDigests: Record<string, string> = {};
     for (const l of [...sources, ...targets]) vectorDigests[l] ??= vectorsDigest(vf, opts.concept, l, method);
-    const vectorsSha = createHash("sha256").update(canonical(vectorDigests)).digest("hex");
+    const vectorsSha = createHash("sha256").update(canonicalJson(vectorDigests)).digest("hex");
 
     // ---- scorers ------------------------------------------------------------------------------------------------
     const refusalJudge = createRefusalJudge(opts.refusal);
@@ -457,7 +449,7 @@ export async function control(opts: ControlOptions): Promise<ControlResult> {
           const diff = Object.keys(config).filter((k) =>
             k === "vectors"
               ? Object.entries(vectorDigests).some(([l, d]) => was[l] !== undefined && was[l] !== d)
-              : canonical(old[k]) !== canonical((config as Record<string, unknown>)[k]),
+              : canonicalJson(old[k]) !== canonicalJson((config as Record<string, unknown>)[k]),
           );
           if (diff.length > 0) throw new Error(`control: cannot resume in ${opts.out}: the earlier run differs in ${diff.join(", ")}`);
           config.vectors = { ...was, ...vectorDigests };
