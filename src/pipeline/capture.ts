@@ -9,6 +9,7 @@ import { layerName, type LayerSite } from "../engine/layers.js";
 import type { Progress } from "../progress/progress.js";
 import { openActivationWriter, sha256File, type ActivationWriter, type Provenance, type VectorType } from "../store/index.js";
 import { VALUELENS_VERSION } from "../version.js";
+import { throwIfAborted } from "../util/errors.js";
 
 export interface CaptureToStoreOptions {
   model: Model;
@@ -115,7 +116,7 @@ export async function captureChunks(
   let tokens = 0;
   let skipped = 0;
   for (let i = 0; i < texts.length; i += opts.chunkTexts) {
-    opts.signal?.throwIfAborted();
+    throwIfAborted(opts.signal);
     const part = texts.slice(i, i + opts.chunkTexts);
     const stored = part.filter((t) => writer.hasAll(t, names)).length;
     skipped += stored;

@@ -10,6 +10,7 @@ import { BUILTIN_TEMPLATES, INPUT_PLACEHOLDER } from "../data/templates.js";
 import { parseLayerSite } from "../engine/layers.js";
 import { EXTRACT_METHODS, type ExtractMethod } from "../extract/index.js";
 import { canonicalJson } from "../util/canonical-json.js";
+import { ValuelensError } from "../util/errors.js";
 
 export const MANIFEST_VERSION = 1;
 export const ANALYSES = ["recognition", "similarity", "transfer", "correlation", "control"] as const;
@@ -108,10 +109,9 @@ export interface Manifest {
   output: { f16: boolean };
 }
 
-export class ManifestError extends Error {
+export class ManifestError extends ValuelensError {
   constructor(readonly issues: string[]) {
-    super(`invalid manifest:\n  ${issues.join("\n  ")}`);
-    this.name = "ManifestError";
+    super("VALUELENS_BAD_MANIFEST", `invalid manifest:\n  ${issues.join("\n  ")}`);
   }
 }
 

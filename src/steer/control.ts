@@ -32,6 +32,7 @@ import {
 import type { ControlPrompt } from "./prompts.js";
 import { buildSteering, findVector, parseLayerSpec, residualNormFor, residualNorms, withSteering, type ResidualNorms, type SteeringPlan, type SteeringScale, type SteeringVectorKind } from "./steer.js";
 import { canonicalJson } from "../util/canonical-json.js";
+import { AbortError } from "../util/errors.js";
 
 export type ControlMetric = "refusal" | "compliance" | "judgeUnsafe" | "representation" | "languagePreserved" | "fluency";
 
@@ -583,7 +584,7 @@ export async function control(opts: ControlOptions): Promise<ControlResult> {
           const chunks = chunkPrompts(todo, gen.maxSequences, gen.contextSize, maxTokens);
           await withSteering(gen, plan, async () => {
             for (const chunk of chunks) {
-              if (opts.signal?.aborted) throw abortError();
+              if (opts.signal?.aborted) throw new AbortError();
               const outs = await gen.generateBatch(
                 chunk.map((it) => it.tokens),
                 { ...genOpts, signal: opts.signal },
@@ -657,12 +658,6 @@ export async function control(opts: ControlOptions): Promise<ControlResult> {
   } finally {
     for (const o of owned) o.dispose();
   }
-}
-
-function abortError(): Error {
-  const e = new Error("The operation was aborted");
-  e.name = "AbortError";
-  return e;
 }
 
 // ---- summary statistics ------------------------------------------------------------------------------------------

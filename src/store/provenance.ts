@@ -2,6 +2,7 @@
 import type { Schema } from "apache-arrow";
 import { PROVENANCE_KEY, type Provenance } from "./schema.js";
 import { canonicalJson } from "../util/canonical-json.js";
+import { ValuelensError } from "../util/errors.js";
 
 export function provenanceMetadata(provenance: Provenance): Map<string, string> {
   return new Map([[PROVENANCE_KEY, JSON.stringify(provenance)]]);
@@ -42,12 +43,11 @@ export function provenanceDifferences(existing: Provenance, wanted: Provenance):
     .map(([name, a, b]) => `${name}: file has ${canonicalJson(a)}, wanted ${canonicalJson(b)}`);
 }
 
-export class ProvenanceMismatchError extends Error {
+export class ProvenanceMismatchError extends ValuelensError {
   constructor(
     readonly path: string,
     readonly differences: string[],
   ) {
-    super(`${path}: cannot resume, the existing file was written with a different provenance:\n  ${differences.join("\n  ")}`);
-    this.name = "ProvenanceMismatchError";
+    super("VALUELENS_PROVENANCE_MISMATCH", `${path}: cannot resume, the existing file was written with a different provenance:\n  ${differences.join("\n  ")}`);
   }
 }
