@@ -1,9 +1,10 @@
 // Flags shared by commands that run a model: loading, session shape, layers, progress, Ctrl-C.
 import { loadModel, type Model } from "../engine/model.js";
 import type { Session } from "../engine/session.js";
-import { allLayers, parseLayerSite, type LayerSite } from "../engine/layers.js";
 import { createProgress, type ProgressMode } from "../progress/progress.js";
 import { choiceFlag, intFlag, UsageError, type FlagTable } from "./args.js";
+import { parseLayers, type LayerSite } from "../engine/layers.js";
+import { LayerError } from "../util/errors.js";
 
 export const engineFlags = {
   model: { type: "string", arg: "M.gguf", help: "the model (GGUF)" },
@@ -30,37 +31,18 @@ export async function openEngine(v: EngineValues): Promise<{ model: Model; sessi
   return { model, session };
 }
 
+/** --layers: the engine's one layer-list syntax; a bad list is a usage error (exit 2). */
+export function layersFlag(spec: string | undefined, nLayer: number): LayerSite[] {
+  try {
+    return parseLayers(spec, nLayer);
+  } catch (e) {
+    if (e instanceof LayerError) throw new UsageError(e.message, { cause: e });
+    throw e;
+  }
+}
+
 export function progressFor(v: EngineValues) {
   return createProgress(choiceFlag("progress", v.progress, ["auto", "bar", "json", "none"] as const, "auto") as ProgressMode);
-}
-
-/** "all", a list "1,2,final_norm", or ranges "1-12,resid_post:24". */
-export function parseLayers(spec: string | undefined, nLayer: number): LayerSite[] {
-  if (!spec || spec === "all") return allLayers(nLayer);
-  const out: LayerSite[] = [];
-  for (const part of spec.split(",").map((s) => s.trim()).filter(Boolean)) {
-    const range = /^(\d+)-(\d+)$/.exec(part);
-    if (range) {
-      const [a, b] = [Number(range[1]), Number(range[2])];
-      if (a > b) throw new UsageError(`bad layer range '${part}'`);
-      for (let k = a; k <= b; k++) out.push(k);
-    } else {
-      try {
-        out.push(parseLayerSite(part));
-      } catch (e) {
-        throw new UsageError((e as Error).message);
-      }
-    }
-  }
-  for (const l of out) {
-    if (typeof l === "number" && (l < 1 || l > nLayer)) throw new UsageError(`unknown layer ${l}: this model has layers 1..${nLayer}`);
-  }
-  return out;
-}
-
-/** The user stopped the command (Ctrl-C): the CLI exits 130, as a shell does for SIGINT. */
-export class InterruptedError extends Error {
-  readonly code = "VALUELENS_ABORTED";
 }
 
 /** An AbortSignal that fires on the first Ctrl-C (the second one exits at once). */

@@ -2,14 +2,14 @@
 // valuelens command line: thin commands over the library.
 import { createRequire } from "node:module";
 import { commandHelp, didYouMean, UsageError, type CommandSpec } from "./args.js";
-import { infoCommand, infoSpec } from "./info.js";
-import { captureCommand, captureSpec } from "./capture.js";
-import { dataCommand, dataSpecs } from "./data.js";
-import { controlCommand, controlSpec } from "../steer/cli.js";
-import { mergeCommand, mergeSpec, runCommand, runSpec } from "../run/cli.js";
-import { reportCommand, reportSpec } from "../report/cli.js";
-import { demoCommand, demoSpec } from "../demo/cli.js";
-import { analyzeCommand, analyzeSpec } from "./analyze.js";
+import { infoCommand, infoSpec } from "./commands/infoCommand.js";
+import { captureCommand, captureSpec } from "./commands/captureCommand.js";
+import { dataCommand, dataSpecs } from "./commands/dataCommand.js";
+import { controlCommand, controlSpec } from "./commands/controlCommand.js";
+import { mergeCommand, mergeSpec, runCommand, runSpec } from "./commands/runCommands.js";
+import { reportCommand, reportSpec } from "./commands/reportCommand.js";
+import { demoCommand, demoSpec } from "./commands/demoCommand.js";
+import { analyzeCommand, analyzeSpec } from "./commands/analyzeCommand.js";
 import {
   correlateCommand,
   correlateSpec,
@@ -21,10 +21,10 @@ import {
   similaritySpec,
   transferCommand,
   transferSpec,
-} from "./analysis.js";
-import { synthCommand, synthSpec } from "./synth.js";
-import { quantizeCommand, quantizeSpec } from "./quantize.js";
-import { InterruptedError } from "./engine-flags.js";
+} from "./commands/analysisCommands.js";
+import { synthCommand, synthSpec } from "./commands/synthCommand.js";
+import { quantizeCommand, quantizeSpec } from "./commands/quantizeCommand.js";
+import { isAbortError } from "../util/errors.js";
 
 type Command = (argv: string[]) => Promise<void>;
 
@@ -104,8 +104,8 @@ export async function main(argv: string[]): Promise<number> {
     const message = e instanceof Error ? e.message : String(e);
     process.stderr.write(`valuelens ${name}: ${message}\n`);
     if (e instanceof UsageError) return 2;
-    // Ctrl-C: the command's own InterruptedError, or the platform's AbortError from a stage it reached.
-    if (e instanceof InterruptedError || (e instanceof Error && e.name === "AbortError")) return 130;
+    // Ctrl-C: the one AbortError (or the platform's, from a stage it reached).
+    if (isAbortError(e)) return 130;
     return 1;
   }
 }

@@ -26,5 +26,4 @@ export { registerAnalysisRunner, analysisRunner, type AnalysisContext, type Anal
 export { createReporter, type RunEvent, type RunReporter, type CellPhase } from "./events.js";
 export { captureCell, type CaptureCellOptions, type CaptureCellResult } from "./capture-cell.js";
 export { synthWorld, ensureSynthModel, plantSpec, type SynthWorld } from "./synth-world.js";
-export { runCommand, mergeCommand, runSpec, mergeSpec, describeSummary } from "./cli.js";
 export { readRunRecord, cellKey, cellDir, type RunRecord, type CellRecord, type ModelRecord, type PlanEntry, type CellStatus } from "./record.js";

@@ -14,13 +14,12 @@ import { mkdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Writable } from "node:stream";
 import { createHash } from "node:crypto";
-import { parseLayers } from "../cli/engine-flags.js";
 import { captureTexts, pairGroups } from "../data/pairs.js";
 import { splitByItem, type SplitPair } from "../data/splits.js";
 import { BUILTIN_TEMPLATES, chatTemplate, customTemplate, templateForModel, type PromptTemplate } from "../data/templates.js";
 import type { ContrastPair } from "../data/types.js";
 import { writePairsJsonl } from "../data/jsonl.js";
-import { layerName, type LayerSite } from "../engine/layers.js";
+import { layerName, parseLayers, type LayerSite } from "../engine/layers.js";
 import { loadModel, type LoadModelOptions, type Model } from "../engine/model.js";
 import { native, packageRoot } from "../engine/native.js";
 import { analyze } from "../pipeline/analyze.js";
@@ -50,6 +49,7 @@ import {
 import { assignShards, checkShard, NO_SHARD, type Shard } from "./shard.js";
 import { ensureSynthModel, synthWorld, type SynthWorld } from "./synth-world.js";
 import { canonicalJson } from "../util/canonical-json.js";
+import { LayerError, throwIfAborted } from "../util/errors.js";
 
 export interface RunOptions {
   /** Output folder (one per shard; a re-run with the same folder resumes). */
@@ -256,7 +256,7 @@ async function runManifestLocked(manifest: Manifest, opts: RunOptions): Promise<
       }
 
       if (toCapture.length > 0 || !known) {
-        signal?.throwIfAborted();
+        throwIfAborted(signal);
         rep.event({ type: "model", model: spec.id, status: "load" });
         const tL = performance.now();
         const model = await openModel(spec, path);
@@ -277,7 +277,7 @@ async function runManifestLocked(manifest: Manifest, opts: RunOptions): Promise<
             try {
               layers = parseLayers(manifest.layers, model.nLayer);
             } catch (e) {
-              throw new Error(`model '${spec.id}' (${model.nLayer} layers): layers: ${(e as Error).message}`);
+              throw new LayerError(`model '${spec.id}' (${model.nLayer} layers): layers: ${(e as Error).message}`, { cause: e });
             }
             rep.event({ type: "model", model: spec.id, status: "hash" });
             record.models[spec.id] = {
@@ -357,7 +357,7 @@ async function runManifestLocked(manifest: Manifest, opts: RunOptions): Promise<
       const tE = performance.now();
       rep.progress.start(`extract ${spec.id}`, toExtract.length, "cells");
       for (const p of toExtract) {
-        signal?.throwIfAborted();
+        throwIfAborted(signal);
         current = p.cell;
         const cell = record.cells[p.cell];
         const dir = cellDir(out, p.model, p.concept, p.lang);
@@ -375,7 +375,7 @@ async function runManifestLocked(manifest: Manifest, opts: RunOptions): Promise<
           const vf = await readVectors(join(dir, CELL_FILES.vectors));
           const rec: Record<string, unknown> = {};
           for (const method of manifest.methods) {
-            signal?.throwIfAborted();
+            throwIfAborted(signal);
             const r = await analyze({
               activations: acts,
               vectors: vf,

@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { vocabPath } from "../cli/synth.js";
+import { vocabPath } from "../synth/vocab.js";
 import type { ContrastPair } from "../data/types.js";
 import { loadModel } from "../engine/model.js";
 import { Rng, metaStringArray, plantedDirections, readGgufMetadata, synthModel, type PlantedConceptSpec } from "../gguf/index.js";

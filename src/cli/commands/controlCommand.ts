@@ -1,17 +1,18 @@
 // `valuelens control`: the cross-lingual control experiment from the command line (a thin wrapper over control()).
 import { readFile } from "node:fs/promises";
-import { chatTemplate, RAW_TEMPLATE, resolveTemplate, templateForModel, type PromptTemplate } from "../data/templates.js";
-import type { VectorMethod } from "../store/index.js";
+import { chatTemplate, RAW_TEMPLATE, resolveTemplate, templateForModel, type PromptTemplate } from "../../data/templates.js";
+import type { VectorMethod } from "../../store/index.js";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { choiceFlag, intFlag, listFlag, numFlag, parseCommand, UsageError, type CommandSpec, type FlagValues } from "../cli/args.js";
-import { engineFlags, InterruptedError, interruptSignal, openEngine, progressFor } from "../cli/engine-flags.js";
-import { claimOutput } from "../cli/outputs.js";
-import { fixed, formatTable } from "../cli/table.js";
-import { control, CONTROL_TABLE, type ControlEstimate, type ControlMetric, type ControlSummary } from "./control.js";
-import { loadPromptDataset, loadPromptsJsonl, PROMPT_DATASET_CONCEPT, PROMPT_DATASETS, type ControlPrompt, type PromptDataset } from "./prompts.js";
-import { parseLayerSpec } from "./steer.js";
-import { parseLayerSite, type LayerSite } from "../engine/layers.js";
+import { choiceFlag, intFlag, listFlag, numFlag, parseCommand, UsageError, type CommandSpec, type FlagValues } from "../args.js";
+import { engineFlags, interruptSignal, openEngine, progressFor } from "../engine-flags.js";
+import { claimOutput } from "../outputs.js";
+import { fixed, formatTable } from "../table.js";
+import { control, CONTROL_TABLE, type ControlEstimate, type ControlMetric, type ControlSummary } from "../../steer/control.js";
+import { loadPromptDataset, loadPromptsJsonl, PROMPT_DATASET_CONCEPT, PROMPT_DATASETS, type ControlPrompt, type PromptDataset } from "../../steer/prompts.js";
+import { parseLayerSpec } from "../../steer/steer.js";
+import { parseLayerSite, type LayerSite } from "../../engine/layers.js";
+import { AbortError } from "../../util/errors.js";
 
 export const controlSpec = {
   name: "control",
@@ -245,7 +246,7 @@ async function controlLocked(
       scoring.dispose();
     }
   } catch (e) {
-    if (interrupt.signal.aborted) throw new InterruptedError(values.out ? `interrupted; finished rows are kept in ${values.out}/${CONTROL_TABLE}.partial — re-run with --resume to continue` : "interrupted");
+    if (interrupt.signal.aborted) throw new AbortError(values.out ? `interrupted; finished rows are kept in ${values.out}/${CONTROL_TABLE}.partial — re-run with --resume to continue` : "interrupted");
     throw e;
   } finally {
     interrupt.dispose();
