@@ -15,10 +15,11 @@ import { plantedDirections, synthModel, type PlantedConceptSpec } from "../gguf/
 import { analyze, type AnalysisResults } from "../pipeline/analyze.js";
 import { captureToStore } from "../pipeline/capture.js";
 import { extractToStore } from "../pipeline/extract.js";
-import { buildReport, controlFromSummary, mergeControl, writeFileAtomic, type ControlSummary, type ReportInput } from "../report/index.js";
+import { buildReport, controlFromSummary, mergeControl, type ControlSummary, type ReportInput } from "../report/index.js";
 import { control } from "../steer/control.js";
 import type { ControlPrompt } from "../steer/prompts.js";
 import { DEMO_CONCEPTS, DEMO_LANGS, FRAMES, JOINER, WORDS, type DemoConcept, type DemoLang } from "./lexicon.js";
+import { writeFileAtomic } from "../util/output.js";
 
 export interface DemoFamily {
   name: string;

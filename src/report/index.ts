@@ -1,7 +1,7 @@
 /** Reports: analysis results → one self-contained HTML page plus every figure as SVG and PNG. */
 import { dirname, join, relative, sep } from "node:path";
 import { VALUELENS_VERSION } from "../version.js";
-import { writeFileAtomic } from "./atomic.js";
+import { writeFileAtomic } from "../util/output.js";
 import { lockOutput } from "../util/output.js";
 import { reportFigures } from "./figures.js";
 import { renderPage, type PageFigure } from "./html.js";
@@ -12,7 +12,6 @@ export type { BuildReportOptions, ControlPoint, ControlSummary, FigureOutput, Re
 export { loadRunResults, checkAnalysisResults, checkControlSummary } from "./load.js";
 export { reportFigures, type FigureSpec, type SectionId } from "./figures.js";
 export { renderSvg, svgToPng, scopeSvgIds } from "./render.js";
-export { writeFileAtomic } from "./atomic.js";
 export { controlFromSummary, mergeControl, CONTROL_METRIC_LABELS } from "./control.js";
 
 function href(fromDir: string, file: string): string {

@@ -22,9 +22,10 @@ import { TransferCollector } from "../pipeline/transfer-outcomes.js";
 import type { Progress } from "../progress/progress.js";
 import { inspectActivations, readVectors } from "../store/index.js";
 import type { Manifest } from "./manifest.js";
-import { CELL_FILES, cellDir, cellKey, readJson, writeJsonAtomic, type RunRecord } from "./record.js";
+import { CELL_FILES, cellDir, cellKey, readJson, type RunRecord } from "./record.js";
 import { analysisRunner, type CellFiles } from "./registry.js";
 import { throwIfAborted } from "../util/errors.js";
+import { writeJsonAtomic } from "../util/output.js";
 
 export interface MethodResults {
   /** concept → lang → recognition curve with CIs, oracle and held-out layer. */

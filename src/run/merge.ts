@@ -10,8 +10,9 @@ import { VALUELENS_VERSION } from "../version.js";
 import { createReporter, type RunEvent } from "./events.js";
 import { buildSummary, type RunSummary } from "./finalize.js";
 import { prepareOutput, withOutputLock } from "../util/output.js";
-import { CELL_FILES, cellDir, readJson, readRunRecord, writeJsonAtomic, type CellRecord, type ModelRecord, type RunRecord } from "./record.js";
+import { CELL_FILES, cellDir, readJson, readRunRecord, type CellRecord, type ModelRecord, type RunRecord } from "./record.js";
 import { throwIfAborted } from "../util/errors.js";
+import { writeJsonAtomic } from "../util/output.js";
 
 export interface MergeOptions {
   out: string;

@@ -25,7 +25,7 @@ import { native, packageRoot } from "../engine/native.js";
 import { analyze } from "../pipeline/analyze.js";
 import { extractVectors } from "../pipeline/extract.js";
 import { loadPairs } from "../pipeline/sources.js";
-import { prepareOutput, withOutputLock } from "../util/output.js";
+import { prepareOutput, withOutputLock, writeJsonAtomic } from "../util/output.js";
 import type { ProgressMode } from "../progress/progress.js";
 import { readVectors, sha256File, writeVectors } from "../store/index.js";
 import { VALUELENS_VERSION } from "../version.js";
@@ -40,7 +40,6 @@ import {
   cellDir,
   cellKey,
   readRunRecord,
-  writeJsonAtomic,
   type CellRecord,
   type ModelRecord,
   type PlanEntry,

@@ -16,7 +16,7 @@ import { percentile } from "../analysis/stats.js";
 import { modelProvenance } from "../pipeline/capture.js";
 import type { Progress } from "../progress/progress.js";
 import { readVectors, type VectorFile, type VectorMethod } from "../store/index.js";
-import { writeFileAtomic } from "../store/vectors.js";
+import { writeFileAtomic } from "../util/output.js";
 import { VALUELENS_VERSION } from "../version.js";
 import {
   checkLanguage,

@@ -19,7 +19,7 @@ import {
 import * as pq from "parquet-wasm";
 import { f16ArrayToF32 } from "../util/f16.js";
 import { readSchema, streamBatches } from "./ipc.js";
-import { writeFileAtomic } from "./vectors.js";
+import { writeFileAtomic } from "../util/output.js";
 
 export interface ParquetExportOptions {
   /** Default "snappy". */
