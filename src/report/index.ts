@@ -8,7 +8,7 @@ import { renderPage, type PageFigure } from "./html.js";
 import { rendererVersions, renderSvg, scopeSvgIds, svgToPng } from "./render.js";
 import type { BuildReportOptions, FigureOutput, ReportInput, ReportOutput } from "./types.js";
 
-export type { BuildReportOptions, ControlPoint, ControlSummary, FigureOutput, ReportInput, ReportOutput } from "./types.js";
+export type { BuildReportOptions, ControlCurvePoint, ControlCurves, FigureOutput, ReportInput, ReportOutput } from "./types.js";
 export { loadRunResults, checkAnalysisResults, checkControlSummary } from "./load.js";
 export { reportFigures, type FigureSpec, type SectionId } from "./figures.js";
 export { renderSvg, svgToPng, scopeSvgIds } from "./render.js";
