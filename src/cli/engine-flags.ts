@@ -1,10 +1,11 @@
 // Flags shared by commands that run a model: loading, session shape, layers, progress, Ctrl-C.
 import { loadModel, type Model } from "../engine/model.js";
-import type { Session } from "../engine/session.js";
+import { withSessionDefaults, type Session } from "../engine/session.js";
 import { createProgress, type ProgressMode } from "../progress/progress.js";
 import { choiceFlag, intFlag, UsageError, type FlagTable } from "./args.js";
 import { parseLayers, type LayerSite } from "../engine/layers.js";
-import { LayerError } from "../util/errors.js";
+import { LayerError, ModelError } from "../util/errors.js";
+import { templateFor, type PromptTemplate, type TemplateModel } from "../data/templates.js";
 
 export const engineFlags = {
   model: { type: "string", arg: "M.gguf", help: "the model (GGUF)" },
@@ -21,13 +22,14 @@ type EngineValues = { [K in keyof typeof engineFlags]?: string };
 export async function openEngine(v: EngineValues): Promise<{ model: Model; session: Session }> {
   if (!v.model) throw new UsageError("--model is required");
   const model = await loadModel(v.model, { gpuLayers: intFlag("gpu-layers", v["gpu-layers"], 0, -1) });
-  const batchSize = intFlag("batch-size", v["batch-size"], 2048, 1);
-  const session = await model.createSession({
-    contextSize: intFlag("ctx", v.ctx, Math.max(4096, batchSize), 1),
-    batchSize,
-    maxSequences: intFlag("max-seqs", v["max-seqs"], 64, 1),
-    ...(v.threads ? { threads: intFlag("threads", v.threads, 0, 1) } : {}),
-  });
+  const session = await model.createSession(
+    withSessionDefaults({
+      ...(v.ctx !== undefined ? { contextSize: intFlag("ctx", v.ctx, undefined, 1) } : {}),
+      ...(v["batch-size"] !== undefined ? { batchSize: intFlag("batch-size", v["batch-size"], undefined, 1) } : {}),
+      ...(v["max-seqs"] !== undefined ? { maxSequences: intFlag("max-seqs", v["max-seqs"], undefined, 1) } : {}),
+      ...(v.threads ? { threads: intFlag("threads", v.threads, 0, 1) } : {}),
+    }),
+  );
   return { model, session };
 }
 
@@ -37,6 +39,16 @@ export function layersFlag(spec: string | undefined, nLayer: number): LayerSite[
     return parseLayers(spec, nLayer);
   } catch (e) {
     if (e instanceof LayerError) throw new UsageError(e.message, { cause: e });
+    throw e;
+  }
+}
+
+/** --template: templateFor, with a model that has no chat template for "gguf" as a usage error (exit 2). */
+export function templateFlag(spec: string, model: TemplateModel): PromptTemplate {
+  try {
+    return templateFor(spec, model);
+  } catch (e) {
+    if (e instanceof ModelError) throw new UsageError(`--${e.message}`, { cause: e });
     throw e;
   }
 }

@@ -11,6 +11,16 @@ import { AbortError, BusyError, DisposedError } from "../util/errors.js";
 
 export type SessionOptions = NativeSessionOptions;
 
+/**
+ * The session shape commands and manifests use unless told otherwise (larger than createSession's own
+ * defaults, which are llama.cpp's): batches of 2048 tokens and 64 texts, a context of at least 4096.
+ */
+export function withSessionDefaults(o: SessionOptions = {}): SessionOptions {
+  const batchSize = o.batchSize ?? 2048;
+  const { contextSize, maxSequences, ...rest } = o;
+  return { ...rest, batchSize, contextSize: contextSize ?? Math.max(4096, batchSize), maxSequences: maxSequences ?? 64 };
+}
+
 /** Which token rows of each text are kept: the last token (the science's default), the mean over tokens, or all. */
 export type Position = "last" | "mean" | "all";
 const POSITION_CODE: Record<Position, number> = { last: 0, mean: 1, all: 2 };

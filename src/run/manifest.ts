@@ -11,6 +11,7 @@ import { parseLayerSite } from "../engine/layers.js";
 import { EXTRACT_METHODS, type ExtractMethod } from "../extract/index.js";
 import { canonicalJson } from "../util/canonical-json.js";
 import { ValuelensError } from "../util/errors.js";
+import type { SessionOptions } from "../engine/session.js";
 
 export const MANIFEST_VERSION = 1;
 export const ANALYSES = ["recognition", "similarity", "transfer", "correlation", "control"] as const;
@@ -21,14 +22,8 @@ export const DEFAULT_ANALYSES: readonly AnalysisName[] = ["recognition", "simila
 /** Names used as folder names (model ids, concepts, languages): no separators, no "..". */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-export interface SessionSpec {
-  contextSize?: number;
-  batchSize?: number;
-  maxSequences?: number;
-  threads?: number;
-  kvType?: "f16" | "f32" | "q8_0";
-  flashAttention?: "auto" | "on" | "off";
-}
+/** A model's session options (defaults: withSessionDefaults); the capture hooks are the runner's business. */
+export type SessionSpec = Omit<SessionOptions, "hooks">;
 
 /** A synthetic llama model the run writes itself (src/gguf synthModel / synthPlantedModel). */
 export interface SynthModelSpec {

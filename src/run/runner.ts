@@ -16,7 +16,7 @@ import type { Writable } from "node:stream";
 import { createHash } from "node:crypto";
 import { captureTexts, pairGroups } from "../data/pairs.js";
 import { splitByItem, type SplitPair } from "../data/splits.js";
-import { BUILTIN_TEMPLATES, chatTemplate, customTemplate, templateForModel, type PromptTemplate } from "../data/templates.js";
+import { templateFor, type PromptTemplate } from "../data/templates.js";
 import type { ContrastPair } from "../data/types.js";
 import { writePairsJsonl } from "../data/jsonl.js";
 import { layerName, parseLayers, type LayerSite } from "../engine/layers.js";
@@ -48,7 +48,8 @@ import {
 import { assignShards, checkShard, NO_SHARD, type Shard } from "./shard.js";
 import { ensureSynthModel, synthWorld, type SynthWorld } from "./synth-world.js";
 import { canonicalJson } from "../util/canonical-json.js";
-import { LayerError, throwIfAborted } from "../util/errors.js";
+import { LayerError, ModelError, throwIfAborted } from "../util/errors.js";
+import { withSessionDefaults } from "../engine/session.js";
 
 export interface RunOptions {
   /** Output folder (one per shard; a re-run with the same folder resumes). */
@@ -112,13 +113,12 @@ export function modelFile(spec: ModelSpec, out: string, baseDir: string): string
 }
 
 function resolveTemplate(spec: ModelSpec, model: Model): PromptTemplate {
-  const t = spec.template;
-  if (t === "auto") return templateForModel({ arch: model.arch, name: model.name });
-  if (t === "gguf") {
-    if (!model.chatTemplate) throw new Error(`model '${spec.id}': template gguf, but the model has no chat template in its metadata`);
-    return chatTemplate(model.chatTemplate);
+  try {
+    return templateFor(spec.template, model);
+  } catch (e) {
+    if (e instanceof ModelError) throw new ModelError(`model '${spec.id}': ${e.message}`, { cause: e });
+    throw e;
   }
-  return BUILTIN_TEMPLATES[t] ?? customTemplate(t);
 }
 
 async function openModel(spec: ModelSpec, path: string): Promise<Model> {
@@ -260,16 +260,7 @@ async function runManifestLocked(manifest: Manifest, opts: RunOptions): Promise<
         const tL = performance.now();
         const model = await openModel(spec, path);
         try {
-          const s = spec.session;
-          const batchSize = s.batchSize ?? 2048;
-          const session = await model.createSession({
-            contextSize: s.contextSize ?? Math.max(4096, batchSize),
-            batchSize,
-            maxSequences: s.maxSequences ?? 64,
-            ...(s.threads ? { threads: s.threads } : {}),
-            ...(s.kvType ? { kvType: s.kvType } : {}),
-            ...(s.flashAttention ? { flashAttention: s.flashAttention } : {}),
-          });
+          const session = await model.createSession(withSessionDefaults(spec.session));
           try {
             const template = resolveTemplate(spec, model);
             let layers: LayerSite[];

@@ -1,11 +1,10 @@
 // `valuelens control`: the cross-lingual control experiment from the command line (a thin wrapper over control()).
 import { readFile } from "node:fs/promises";
-import { chatTemplate, RAW_TEMPLATE, resolveTemplate, templateForModel, type PromptTemplate } from "../../data/templates.js";
 import type { VectorMethod } from "../../store/index.js";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { choiceFlag, intFlag, listFlag, numFlag, parseCommand, UsageError, type CommandSpec, type FlagValues } from "../args.js";
-import { engineFlags, interruptSignal, openEngine, progressFor } from "../engine-flags.js";
+import { engineFlags, interruptSignal, openEngine, progressFor, templateFlag } from "../engine-flags.js";
 import { claimOutput } from "../outputs.js";
 import { fixed, formatTable } from "../table.js";
 import { control, CONTROL_TABLE, type ControlEstimate, type ControlMetric, type ControlSummary } from "../../steer/control.js";
@@ -205,14 +204,7 @@ async function controlLocked(
     } catch (e) {
       throw new UsageError(`--layers: ${(e as Error).message}`);
     }
-    let template: PromptTemplate;
-    const spec = values.template ?? (dataset === "rtp-lx" ? "raw" : "auto");
-    if (spec === "auto") template = templateForModel({ arch: model.arch, name: model.name });
-    else if (spec === "gguf") {
-      if (!model.chatTemplate) throw new UsageError("--template gguf: this model has no chat template in its metadata");
-      template = chatTemplate(model.chatTemplate);
-    } else if (spec === "raw") template = RAW_TEMPLATE;
-    else template = resolveTemplate(spec);
+    const template = templateFlag(values.template ?? (dataset === "rtp-lx" ? "raw" : "auto"), model);
     const scoring = await model.createSession({ contextSize: session.contextSize, batchSize: session.batchSize, maxSequences: session.maxSequences });
     try {
       const { summary } = await control({
