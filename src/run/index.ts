@@ -24,6 +24,5 @@ export { buildSummary, type MethodResults, type ModelResults, type RunSummary } 
 export { assignShards, checkShard, parseShard, shardFromEnv, NO_SHARD, type Shard } from "./shard.js";
 export { registerAnalysisRunner, analysisRunner, type AnalysisContext, type AnalysisRunner, type CellFiles } from "./registry.js";
 export { createReporter, type RunEvent, type RunReporter, type CellPhase } from "./events.js";
-export { captureCell, type CaptureCellOptions, type CaptureCellResult } from "./capture-cell.js";
 export { synthWorld, ensureSynthModel, plantSpec, type SynthWorld } from "./synth-world.js";
 export { readRunRecord, cellKey, cellDir, type RunRecord, type CellRecord, type ModelRecord, type PlanEntry, type CellStatus } from "./record.js";

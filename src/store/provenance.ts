@@ -47,7 +47,8 @@ export class ProvenanceMismatchError extends ValuelensError {
   constructor(
     readonly path: string,
     readonly differences: string[],
+    message = `${path}: cannot resume, the existing file was written with a different provenance:\n  ${differences.join("\n  ")}`,
   ) {
-    super("VALUELENS_PROVENANCE_MISMATCH", `${path}: cannot resume, the existing file was written with a different provenance:\n  ${differences.join("\n  ")}`);
+    super("VALUELENS_PROVENANCE_MISMATCH", message);
   }
 }
