@@ -13,7 +13,8 @@ export {
   type LogprobsResult,
   type StopReason,
 } from "./engine/session.js";
-export { parseLayerSite, nativeSite, steeringBlock, layerName, allLayers, type LayerSite } from "./engine/layers.js";
+export { parseLayerSite, parseLayers, nativeSite, steeringBlock, layerName, allLayers, type LayerSite } from "./engine/layers.js";
+export { AbortError, BusyError, DisposedError, LayerError, ModelError, UsageError, ValuelensError, isAbortError, type ErrorCode } from "./util/errors.js";
 export { native as nativeBinding, type NativeBackendInfo } from "./engine/native.js";
 export { quantize, QUANT_TYPES, type QuantType, type QuantizeOptions, type QuantizeResult } from "./engine/quantize.js";
 export {

@@ -1,6 +1,6 @@
 // Errors a caller can branch on: each deliberate failure carries its documented `code` (README, "Error codes"),
 // every cancellation is the one AbortError, and Model and Session work with `using`.
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { loadModel, type Model } from "../src/index.js";
@@ -55,6 +55,14 @@ describe("codes", () => {
     await expect(session.capture(["x"], { layers: [1] })).rejects.toMatchObject({ code: "VALUELENS_DISPOSED" });
     await expect(model.createSession()).rejects.toMatchObject({ code: "VALUELENS_DISPOSED" });
   });
+});
+
+test("every code is documented in the README's table", () => {
+  const codes = new Set(readFileSync(join(import.meta.dirname, "..", "src", "util", "errors.ts"), "utf8").match(/VALUELENS_[A-Z_]+/g));
+  const readme = readFileSync(join(import.meta.dirname, "..", "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("### Error codes"));
+  expect(codes.size).toBeGreaterThanOrEqual(12);
+  for (const code of codes) expect(section, code).toContain(`| \`${code}\` |`);
 });
 
 describe("one AbortError", () => {
