@@ -1,7 +1,7 @@
 // The layering of docs/architecture.md, checked by dependency-cruiser with the rules in .dependency-cruiser.cjs
 // (a devDependency, so `npm ci` installs it in CI): no import into src/cli, the one-way data flow, no cycles.
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { tempDir } from "./helpers/fixtures.js";
@@ -10,6 +10,7 @@ const root = join(import.meta.dirname, "..");
 const depcruise = join(root, "node_modules", "dependency-cruiser", "bin", "dependency-cruise.mjs");
 
 function cruise(cwd: string): { status: number | null; out: string } {
+  expect(existsSync(depcruise), "dependency-cruiser is a devDependency: run `npm ci`").toBe(true);
   const r = spawnSync(process.execPath, [depcruise, "src", "--config", ".dependency-cruiser.cjs", "--output-type", "err"], { cwd, encoding: "utf8" });
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
