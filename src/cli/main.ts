@@ -2,14 +2,14 @@
 // valuelens command line: thin commands over the library.
 import { createRequire } from "node:module";
 import { commandHelp, didYouMean, UsageError, type CommandSpec } from "./args.js";
-import { infoCommand, infoSpec } from "./commands/infoCommand.js";
-import { captureCommand, captureSpec } from "./commands/captureCommand.js";
-import { dataCommand, dataSpecs } from "./commands/dataCommand.js";
-import { controlCommand, controlSpec } from "./commands/controlCommand.js";
-import { mergeCommand, mergeSpec, runCommand, runSpec } from "./commands/runCommands.js";
-import { reportCommand, reportSpec } from "./commands/reportCommand.js";
-import { demoCommand, demoSpec } from "./commands/demoCommand.js";
-import { analyzeCommand, analyzeSpec } from "./commands/analyzeCommand.js";
+import { infoCommand, infoSpec } from "./commands/info.js";
+import { captureCommand, captureSpec } from "./commands/capture.js";
+import { dataCommand, dataSpecs } from "./commands/data.js";
+import { controlCommand, controlSpec } from "./commands/control.js";
+import { mergeCommand, mergeSpec, runCommand, runSpec } from "./commands/run.js";
+import { reportCommand, reportSpec } from "./commands/report.js";
+import { demoCommand, demoSpec } from "./commands/demo.js";
+import { analyzeCommand, analyzeSpec } from "./commands/analyze.js";
 import {
   correlateCommand,
   correlateSpec,
@@ -21,9 +21,9 @@ import {
   similaritySpec,
   transferCommand,
   transferSpec,
-} from "./commands/analysisCommands.js";
-import { synthCommand, synthSpec } from "./commands/synthCommand.js";
-import { quantizeCommand, quantizeSpec } from "./commands/quantizeCommand.js";
+} from "./commands/analysis.js";
+import { synthCommand, synthSpec } from "./commands/synth.js";
+import { quantizeCommand, quantizeSpec } from "./commands/quantize.js";
 import { isAbortError } from "../util/errors.js";
 
 type Command = (argv: string[]) => Promise<void>;

@@ -2,7 +2,7 @@
 import { basename } from "node:path";
 import { analyze } from "../../pipeline/analyze.js";
 import { writeJsonAtomic } from "../../util/output.js";
-import { ANALYSIS_FLAGS as F, analysisOptions } from "./analysisCommands.js";
+import { ANALYSIS_FLAGS as F, analysisOptions } from "./analysis.js";
 import { parseCommand, required, UsageError, type CommandSpec } from "../args.js";
 import { claimOutput } from "../outputs.js";
 import { fewPairsWarning, fixed, percent } from "../table.js";
