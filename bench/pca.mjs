@@ -4,7 +4,7 @@
 // Needs the build: `npx tsc -p tsconfig.build.json`. Options: --pairs N --dim D --layers L --dense-dim D.
 import os from "node:os";
 import { extractMeanDiff, extractPca, simdAvailable } from "../dist/extract/index.js";
-import { Rng } from "../dist/gguf/rng.js";
+import { Rng } from "../dist/util/rng.js";
 
 const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`);

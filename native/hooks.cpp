@@ -19,7 +19,9 @@ namespace {
 
 bool on_host(const ggml_tensor * t) { return t->buffer && ggml_backend_buffer_is_host(t->buffer); }
 
-// All rows of a 2-D F32 tensor, directly when it lives in host memory.
+// The tensor's rows as one float array (row r at r * ne[0]; collect() has checked it is contiguous F32): the
+// tensor's own memory when it is in host memory, no copy made; otherwise (a device buffer, which cannot be read in
+// place) a copy of the whole tensor into `staging`, whose data is what is returned.
 const float * tensor_rows(ggml_tensor * t, std::vector<float> & staging) {
     if (on_host(t)) return static_cast<const float *>(t->data);
     staging.resize((size_t) ggml_nelements(t));

@@ -13,7 +13,8 @@ export {
   type LogprobsResult,
   type StopReason,
 } from "./engine/session.js";
-export { parseLayerSite, nativeSite, steeringBlock, layerName, allLayers, type LayerSite } from "./engine/layers.js";
+export { parseLayerSite, parseLayers, nativeSite, steeringBlock, layerName, allLayers, type LayerSite } from "./engine/layers.js";
+export { AbortError, BusyError, DisposedError, LayerError, ModelError, UsageError, ValuelensError, isAbortError, type ErrorCode } from "./util/errors.js";
 export { native as nativeBinding, type NativeBackendInfo } from "./engine/native.js";
 export { quantize, QUANT_TYPES, type QuantType, type QuantizeOptions, type QuantizeResult } from "./engine/quantize.js";
 export {
@@ -45,5 +46,5 @@ export { loadPairs, limitUnits, mergeReports, missingData, MissingDataError, typ
 export { collectPairs, type PairTree, type AlignedPairs } from "./pipeline/matrices.js";
 export * from "./steer/index.js";
 export { createProgress, type Progress, type ProgressMode, type ProgressEvent } from "./progress/progress.js";
-export { Rng } from "./gguf/rng.js";
+export { Rng } from "./util/rng.js";
 export { VALUELENS_VERSION } from "./version.js";

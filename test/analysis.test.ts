@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Rng } from "../src/gguf/rng.js";
+import { Rng } from "../src/util/rng.js";
 import { extractMeanDiff, extractRandom, type PairMatrices } from "../src/extract/index.js";
 import {
   aggregateSimilarity,

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { writeVectors, type Provenance, type VectorRow } from "../src/store/index.js";
 import { control, readControlTable, summarizeControl, type ControlResult, type ControlRow, type ControlSummary } from "../src/steer/control.js";
-import { controlCommand, parseJudgeLabels } from "../src/steer/cli.js";
+import { controlCommand, parseJudgeLabels } from "../src/cli/commands/control.js";
 import type { ControlPrompt } from "../src/steer/prompts.js";
 import { UsageError } from "../src/cli/args.js";
 import { loadModel } from "../src/engine/model.js";

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { DEMO_FAMILIES, demoPairs, runDemo, validateLexicon, type DemoResult } from "../src/demo/demo.js";
-import { demoCommand } from "../src/demo/cli.js";
+import { demoCommand } from "../src/cli/commands/demo.js";
 import { DEMO_CONCEPTS, DEMO_LANGS } from "../src/demo/lexicon.js";
 import { loadRunResults } from "../src/report/index.js";
 import { hasVocabs, tempDir } from "./helpers/fixtures.js";

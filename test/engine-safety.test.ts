@@ -169,10 +169,10 @@ describe("threads", () => {
 });
 
 describe("generate() iterators", () => {
-  test("a call made while an iterator is open is rejected with SESSION_GENERATING; return() releases the session", async () => {
+  test("a call made while an iterator is open is rejected with VALUELENS_BUSY; return() releases the session", async () => {
     const it = session.generate("Once upon a time", { maxTokens: 50 });
     await it.next();
-    await expect(session.capture(["x"], { layers: [1] })).rejects.toMatchObject({ code: "SESSION_GENERATING" });
+    await expect(session.capture(["x"], { layers: [1] })).rejects.toMatchObject({ code: "VALUELENS_BUSY" });
     await expect(session.logprobs("a", " b")).rejects.toThrow(/a generate\(\) iterator is open/);
     await it.return(undefined as never);
     const r = await session.capture(["x"], { layers: [1] });
@@ -194,7 +194,7 @@ describe("generate() iterators", () => {
         await session.capture(["after drop"], { layers: [1] });
         ok = true;
       } catch (e) {
-        expect(e).toMatchObject({ code: "SESSION_GENERATING" });
+        expect(e).toMatchObject({ code: "VALUELENS_BUSY" });
       }
     }
     expect(ok).toBe(true);

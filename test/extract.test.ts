@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Rng } from "../src/gguf/rng.js";
+import { Rng } from "../src/util/rng.js";
 import {
   extract,
   extractAll,

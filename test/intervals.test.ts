@@ -1,7 +1,7 @@
 // Intervals checked against closed forms, a reference implementation's values and coverage (exact by
 // enumeration for a binomial proportion, simulated for clusters and for the test-picked layer).
 import { describe, expect, it } from "vitest";
-import { Rng } from "../src/gguf/rng.js";
+import { Rng } from "../src/util/rng.js";
 import {
   accuracyInterval,
   betaQuantile,

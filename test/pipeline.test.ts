@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { readVectors } from "../src/store/index.js";
 import { writePairsJsonl } from "../src/data/jsonl.js";
-import { Rng } from "../src/gguf/rng.js";
+import { Rng } from "../src/util/rng.js";
 import { runCli } from "./helpers/cli.js";
 import { hasVocabs, tempDir } from "./helpers/fixtures.js";
 import { buildWorld, cosine, type World } from "./helpers/planted-world.js";

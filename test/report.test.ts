@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { buildReport, loadRunResults, renderSvg, reportFigures, type ReportInput, type ReportOutput } from "../src/report/index.js";
 import { FIGURE_WIDTH } from "../src/report/figures.js";
-import { reportCommand } from "../src/report/cli.js";
+import { reportCommand } from "../src/cli/commands/report.js";
 import { fixtureControl, fixtureResults } from "./helpers/report-fixture.js";
 import { tempDir } from "./helpers/fixtures.js";
 import { browserTitle, checkReportInBrowser, hasChromium } from "./helpers/browser.js";

@@ -4,7 +4,7 @@
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { layerCosines, pairIntervals, resampleClusters, resampledMeans } from "../src/analysis/similarity-intervals.js";
-import { Rng } from "../src/gguf/rng.js";
+import { Rng } from "../src/util/rng.js";
 import { extractToStore } from "../src/pipeline/extract.js";
 import { similarityIntervals } from "../src/pipeline/similarity-intervals.js";
 import { openActivationWriter, readVectors, type ActivationRow, type Provenance } from "../src/store/index.js";

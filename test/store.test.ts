@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, u
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { roundToF16 } from "../src/gguf/f16.js";
+import { roundToF16 } from "../src/util/f16.js";
 import { RowKeyIndex } from "../src/store/activations.js";
 import { scanStream } from "../src/store/ipc.js";
 import {

@@ -1,7 +1,7 @@
 // Held-out transfer: layer chosen on the target's validation pairs, T with a cluster-bootstrap interval,
 // checked by hand on a small case and by simulated coverage.
 import { describe, expect, it } from "vitest";
-import { Rng } from "../src/gguf/rng.js";
+import { Rng } from "../src/util/rng.js";
 import { heldOutTransfer, type TransferOutcomes } from "../src/analysis/index.js";
 
 const bits = (xs: number[]): Uint8Array => Uint8Array.from(xs);

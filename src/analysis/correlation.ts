@@ -13,7 +13,7 @@
 
 import { linguisticSimilarity, PAPER_LINGUISTIC_TYPES, type Lang2vecType } from "./lang2vec.js";
 import type { LangMatrix } from "./similarity.js";
-import { Rng, type RngSeed } from "../gguf/rng.js";
+import { Rng, type RngSeed } from "../util/rng.js";
 import { pearson } from "./stats.js";
 
 /** Similarity source: (type, a, b) → similarity; default the shipped lang2vec tables (1 − distance). */

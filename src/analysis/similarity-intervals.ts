@@ -6,7 +6,7 @@
  * at a time with the same resamples, so "max over layers" (the paper's aggregation) gets an interval that carries
  * its layer choice, and any function of the matrix (e.g. a correlation with lang2vec) can be resampled too.
  */
-import { Rng, type RngSeed } from "../gguf/rng.js";
+import { Rng, type RngSeed } from "../util/rng.js";
 import { cosineOrNaN } from "./similarity.js";
 import { percentileInterval } from "./stats.js";
 

@@ -1,6 +1,6 @@
 /** Shared statistics: Pearson r, percentiles, and the seeded percentile bootstrap for accuracies. */
 
-import { Rng, type RngSeed } from "../gguf/rng.js";
+import { Rng, type RngSeed } from "../util/rng.js";
 
 export function mean(xs: ArrayLike<number>): number {
   let s = 0;

@@ -8,7 +8,7 @@
  * languages with T ≥ 0; reported unrounded here (the script printed integers).
  */
 
-import { Rng } from "../gguf/rng.js";
+import { Rng } from "../util/rng.js";
 import { clusterIndex } from "./intervals.js";
 import { bitsFromMargins, standardizedMargin, type CrossLingualResult, type TieRule } from "./recognition.js";
 import type { LangMatrix } from "./similarity.js";

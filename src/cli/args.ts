@@ -1,7 +1,9 @@
 // Small helpers shared by CLI commands: strict flag parsing with clear errors, number parsing.
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
-export class UsageError extends Error {}
+// The one UsageError (code VALUELENS_USAGE), re-exported for the commands.
+export { UsageError } from "../util/errors.js";
+import { UsageError } from "../util/errors.js";
 
 export function intFlag(name: string, value: string | undefined, dflt?: number, min = Number.MIN_SAFE_INTEGER): number {
   if (value === undefined) {

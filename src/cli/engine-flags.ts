@@ -1,9 +1,11 @@
 // Flags shared by commands that run a model: loading, session shape, layers, progress, Ctrl-C.
 import { loadModel, type Model } from "../engine/model.js";
-import type { Session } from "../engine/session.js";
-import { allLayers, parseLayerSite, type LayerSite } from "../engine/layers.js";
+import { withSessionDefaults, type Session } from "../engine/session.js";
 import { createProgress, type ProgressMode } from "../progress/progress.js";
 import { choiceFlag, intFlag, UsageError, type FlagTable } from "./args.js";
+import { parseLayers, type LayerSite } from "../engine/layers.js";
+import { LayerError, ModelError } from "../util/errors.js";
+import { templateFor, type PromptTemplate, type TemplateModel } from "../data/templates.js";
 
 export const engineFlags = {
   model: { type: "string", arg: "M.gguf", help: "the model (GGUF)" },
@@ -20,47 +22,39 @@ type EngineValues = { [K in keyof typeof engineFlags]?: string };
 export async function openEngine(v: EngineValues): Promise<{ model: Model; session: Session }> {
   if (!v.model) throw new UsageError("--model is required");
   const model = await loadModel(v.model, { gpuLayers: intFlag("gpu-layers", v["gpu-layers"], 0, -1) });
-  const batchSize = intFlag("batch-size", v["batch-size"], 2048, 1);
-  const session = await model.createSession({
-    contextSize: intFlag("ctx", v.ctx, Math.max(4096, batchSize), 1),
-    batchSize,
-    maxSequences: intFlag("max-seqs", v["max-seqs"], 64, 1),
-    ...(v.threads ? { threads: intFlag("threads", v.threads, 0, 1) } : {}),
-  });
+  const session = await model.createSession(
+    withSessionDefaults({
+      ...(v.ctx !== undefined ? { contextSize: intFlag("ctx", v.ctx, undefined, 1) } : {}),
+      ...(v["batch-size"] !== undefined ? { batchSize: intFlag("batch-size", v["batch-size"], undefined, 1) } : {}),
+      ...(v["max-seqs"] !== undefined ? { maxSequences: intFlag("max-seqs", v["max-seqs"], undefined, 1) } : {}),
+      ...(v.threads ? { threads: intFlag("threads", v.threads, 0, 1) } : {}),
+    }),
+  );
   return { model, session };
+}
+
+/** --layers: the engine's one layer-list syntax; a bad list is a usage error (exit 2). */
+export function layersFlag(spec: string | undefined, nLayer: number): LayerSite[] {
+  try {
+    return parseLayers(spec, nLayer);
+  } catch (e) {
+    if (e instanceof LayerError) throw new UsageError(e.message, { cause: e });
+    throw e;
+  }
+}
+
+/** --template: templateFor, with a model that has no chat template for "gguf" as a usage error (exit 2). */
+export function templateFlag(spec: string, model: TemplateModel): PromptTemplate {
+  try {
+    return templateFor(spec, model);
+  } catch (e) {
+    if (e instanceof ModelError) throw new UsageError(`--${e.message}`, { cause: e });
+    throw e;
+  }
 }
 
 export function progressFor(v: EngineValues) {
   return createProgress(choiceFlag("progress", v.progress, ["auto", "bar", "json", "none"] as const, "auto") as ProgressMode);
-}
-
-/** "all", a list "1,2,final_norm", or ranges "1-12,resid_post:24". */
-export function parseLayers(spec: string | undefined, nLayer: number): LayerSite[] {
-  if (!spec || spec === "all") return allLayers(nLayer);
-  const out: LayerSite[] = [];
-  for (const part of spec.split(",").map((s) => s.trim()).filter(Boolean)) {
-    const range = /^(\d+)-(\d+)$/.exec(part);
-    if (range) {
-      const [a, b] = [Number(range[1]), Number(range[2])];
-      if (a > b) throw new UsageError(`bad layer range '${part}'`);
-      for (let k = a; k <= b; k++) out.push(k);
-    } else {
-      try {
-        out.push(parseLayerSite(part));
-      } catch (e) {
-        throw new UsageError((e as Error).message);
-      }
-    }
-  }
-  for (const l of out) {
-    if (typeof l === "number" && (l < 1 || l > nLayer)) throw new UsageError(`unknown layer ${l}: this model has layers 1..${nLayer}`);
-  }
-  return out;
-}
-
-/** The user stopped the command (Ctrl-C): the CLI exits 130, as a shell does for SIGINT. */
-export class InterruptedError extends Error {
-  readonly code = "VALUELENS_ABORTED";
 }
 
 /** An AbortSignal that fires on the first Ctrl-C (the second one exits at once). */

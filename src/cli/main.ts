@@ -2,14 +2,14 @@
 // valuelens command line: thin commands over the library.
 import { createRequire } from "node:module";
 import { commandHelp, didYouMean, UsageError, type CommandSpec } from "./args.js";
-import { infoCommand, infoSpec } from "./info.js";
-import { captureCommand, captureSpec } from "./capture.js";
-import { dataCommand, dataSpecs } from "./data.js";
-import { controlCommand, controlSpec } from "../steer/cli.js";
-import { mergeCommand, mergeSpec, runCommand, runSpec } from "../run/cli.js";
-import { reportCommand, reportSpec } from "../report/cli.js";
-import { demoCommand, demoSpec } from "../demo/cli.js";
-import { analyzeCommand, analyzeSpec } from "./analyze.js";
+import { infoCommand, infoSpec } from "./commands/info.js";
+import { captureCommand, captureSpec } from "./commands/capture.js";
+import { dataCommand, dataSpecs } from "./commands/data.js";
+import { controlCommand, controlSpec } from "./commands/control.js";
+import { mergeCommand, mergeSpec, runCommand, runSpec } from "./commands/run.js";
+import { reportCommand, reportSpec } from "./commands/report.js";
+import { demoCommand, demoSpec } from "./commands/demo.js";
+import { analyzeCommand, analyzeSpec } from "./commands/analyze.js";
 import {
   correlateCommand,
   correlateSpec,
@@ -21,10 +21,10 @@ import {
   similaritySpec,
   transferCommand,
   transferSpec,
-} from "./analysis.js";
-import { synthCommand, synthSpec } from "./synth.js";
-import { quantizeCommand, quantizeSpec } from "./quantize.js";
-import { InterruptedError } from "./engine-flags.js";
+} from "./commands/analysis.js";
+import { synthCommand, synthSpec } from "./commands/synth.js";
+import { quantizeCommand, quantizeSpec } from "./commands/quantize.js";
+import { isAbortError } from "../util/errors.js";
 import { serveCommand, serveSpec } from "./commands/serve.js";
 
 type Command = (argv: string[]) => Promise<void>;
@@ -106,8 +106,8 @@ export async function main(argv: string[]): Promise<number> {
     const message = e instanceof Error ? e.message : String(e);
     process.stderr.write(`valuelens ${name}: ${message}\n`);
     if (e instanceof UsageError) return 2;
-    // Ctrl-C: the command's own InterruptedError, or the platform's AbortError from a stage it reached.
-    if (e instanceof InterruptedError || (e instanceof Error && e.name === "AbortError")) return 130;
+    // Ctrl-C: the one AbortError (or the platform's, from a stage it reached).
+    if (isAbortError(e)) return 130;
     return 1;
   }
 }

@@ -1,6 +1,7 @@
 // A small RFC 4180 CSV reader (the data sets are plain CSV; no dependency needed).
 
 import { readFile } from "node:fs/promises";
+import { ValuelensError } from "../util/errors.js";
 
 export interface CsvRecord {
   /** 1-based line of the record's first character in the file. */
@@ -8,14 +9,13 @@ export interface CsvRecord {
   fields: string[];
 }
 
-export class CsvError extends Error {
+export class CsvError extends ValuelensError {
   constructor(
     readonly file: string,
     readonly line: number,
     message: string,
   ) {
-    super(`${file}:${line}: ${message}`);
-    this.name = "CsvError";
+    super("VALUELENS_BAD_DATA", `${file}:${line}: ${message}`);
   }
 }
 

@@ -8,6 +8,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { ADAPTERS } from "./adapters.js";
 import { DATASET_FILES, type DatasetFile } from "./fetch-registry.js";
+import { isAbortError, toAbortError } from "../util/errors.js";
 
 /** Raw-file host of the repositories; a mirror with the same `<repo>/<commit>/<path>` layout can replace it. */
 export const DEFAULT_MIRROR = "https://raw.githubusercontent.com";
@@ -81,6 +82,7 @@ export async function fetchDataset(name: string, opts: FetchOptions): Promise<Fe
     const url = fileUrl(f, opts.mirror);
     try {
       const res = await fetch(url, { signal: opts.signal }).catch((e: unknown) => {
+        if (isAbortError(e)) throw toAbortError(e);
         throw new Error(`cannot download ${url}: ${networkCause(e)} (offline or blocked? point --mirror / VALUELENS_DATA_MIRROR at a reachable copy)`);
       });
       if (!res.ok || !res.body) throw new Error(`${url}: HTTP ${res.status}`);
@@ -100,7 +102,7 @@ export async function fetchDataset(name: string, opts: FetchOptions): Promise<Fe
       opts.onFile?.(f, "downloaded");
     } catch (e) {
       await rm(tmp, { force: true });
-      throw e;
+      throw toAbortError(e); // the platform's AbortError (fetch, the body stream) as the one AbortError
     }
   }
   return { dataset: name, files: files.length, downloaded, cached, bytes };

@@ -1,5 +1,6 @@
 // A JSON parser that keeps object keys in file order. JSON.parse puts integer-like keys ("2" before "10")
 // first, whereas the paper's Python loader flattens MVALUE dicts in file order, which its split depends on.
+import { ValuelensError } from "../util/errors.js";
 
 export type OrderedJson = null | boolean | number | string | OrderedJson[] | OrderedObject;
 
@@ -34,15 +35,14 @@ export class OrderedObject {
   }
 }
 
-export class JsonSyntaxError extends Error {
+export class JsonSyntaxError extends ValuelensError {
   constructor(
     readonly file: string,
     readonly line: number,
     readonly column: number,
     message: string,
   ) {
-    super(`${file}:${line}:${column}: invalid JSON: ${message}`);
-    this.name = "JsonSyntaxError";
+    super("VALUELENS_BAD_DATA", `${file}:${line}:${column}: invalid JSON: ${message}`);
   }
 }
 

@@ -1,11 +1,11 @@
 // Seeded train/val/test splits.
 //
-// PRNG: `Rng` from src/gguf/rng.ts (xoshiro128** seeded via splitmix32 from an FNV-1a hash of the seed), with
+// PRNG: `Rng` from src/util/rng.ts (xoshiro128** seeded via splitmix32 from an FNV-1a hash of the seed), with
 // the Fisher–Yates loop Python's random.shuffle uses: for i = n−1 … 1, swap a[i] with a[rng.int(i + 1)].
 // Python's Mersenne Twister stream cannot be reproduced here, so the permutations differ from the paper's even
 // with seed 1; the rules (what is shuffled, how it is cut) are the paper's.
 
-import { Rng } from "../gguf/rng.js";
+import { Rng } from "../util/rng.js";
 import type { ContrastPair, Split } from "./types.js";
 
 /** The paper's seed (`random.seed(1)`). */

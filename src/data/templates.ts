@@ -2,6 +2,7 @@
 // text (with one "{input}"), so activation files can record exactly what the model saw.
 
 import { createHash } from "node:crypto";
+import { ModelError } from "../util/errors.js";
 
 export const INPUT_PLACEHOLDER = "{input}";
 
@@ -58,6 +59,27 @@ export function resolveTemplate(spec: string): PromptTemplate {
   throw new Error(
     `unknown template ${JSON.stringify(spec)}: use one of ${Object.keys(BUILTIN_TEMPLATES).join(", ")} or a text containing ${INPUT_PLACEHOLDER}`,
   );
+}
+
+/** The model facts templateFor reads (a loaded Model has them). */
+export interface TemplateModel {
+  arch: string;
+  name: string;
+  chatTemplate: string | null;
+}
+
+/**
+ * The one resolution of a template spec (CLI --template, manifests): "auto" picks by the model's arch and name,
+ * "gguf" renders the model's own chat template (ModelError when it has none), else a built-in name or a text
+ * containing {input}.
+ */
+export function templateFor(spec: string, model: TemplateModel): PromptTemplate {
+  if (spec === "auto") return templateForModel({ arch: model.arch, name: model.name });
+  if (spec === "gguf") {
+    if (!model.chatTemplate) throw new ModelError("template gguf: this model has no chat template in its metadata");
+    return chatTemplate(model.chatTemplate);
+  }
+  return resolveTemplate(spec);
 }
 
 /** Puts `input` in place of "{input}" verbatim (no `$` pattern expansion, no trimming). */

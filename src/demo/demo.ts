@@ -15,10 +15,11 @@ import { plantedDirections, synthModel, type PlantedConceptSpec } from "../gguf/
 import { analyze, type AnalysisResults } from "../pipeline/analyze.js";
 import { captureToStore } from "../pipeline/capture.js";
 import { extractToStore } from "../pipeline/extract.js";
-import { buildReport, controlFromSummary, mergeControl, writeFileAtomic, type ControlSummary, type ReportInput } from "../report/index.js";
+import { buildReport, controlFromSummary, mergeControl, type ControlCurves, type ReportInput } from "../report/index.js";
 import { control } from "../steer/control.js";
 import type { ControlPrompt } from "../steer/prompts.js";
 import { DEMO_CONCEPTS, DEMO_LANGS, FRAMES, JOINER, WORDS, type DemoConcept, type DemoLang } from "./lexicon.js";
+import { writeFileAtomic } from "../util/output.js";
 
 export interface DemoFamily {
   name: string;
@@ -271,7 +272,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   log(`data: ${DEMO_CONCEPTS.length} concepts × ${DEMO_LANGS.length} languages × ${items} pairs (${texts.length} texts)`);
 
   const models: Record<string, AnalysisResults> = {};
-  const controls: ControlSummary[] = [];
+  const controls: ControlCurves[] = [];
   const families: DemoFamilySummary[] = [];
   for (const family of DEMO_FAMILIES) {
     const dir = join(opts.out, family.name);

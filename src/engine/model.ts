@@ -2,6 +2,7 @@
 import { access } from "node:fs/promises";
 import { native, type NativeModel, type NativeModelInfo } from "./native.js";
 import { Session, type SessionOptions } from "./session.js";
+import { DisposedError, ModelError } from "../util/errors.js";
 
 export interface LoadModelOptions {
   /** Layers to offload to the GPU (CUDA/Metal/Vulkan builds); -1 = all. Default 0. */
@@ -71,7 +72,7 @@ export class Model {
 
   /** @internal */
   get handle(): NativeModel {
-    if (!this.#native) throw new Error("model has been disposed");
+    if (!this.#native) throw new DisposedError("model has been disposed");
     return this.#native;
   }
 
@@ -94,7 +95,7 @@ export class Model {
     const handle = await this.handle.createSession(opts);
     if (!this.#native) {
       handle.dispose(); // the model was disposed while the context was being created
-      throw new Error("model has been disposed");
+      throw new DisposedError("model has been disposed");
     }
     const session: Session = new Session(this, handle, () => this.#sessions.delete(session));
     this.#sessions.add(session);
@@ -111,6 +112,16 @@ export class Model {
     this.#native?.dispose();
     this.#native = undefined;
   }
+
+  /** `using model = await loadModel(path)` disposes it (and its sessions) at the end of the scope. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  /** `await using` works too; disposal itself is synchronous (the weights are freed off the JS thread). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.dispose();
+  }
 }
 
 export async function loadModel(path: string, opts: LoadModelOptions = {}): Promise<Model> {
@@ -118,8 +129,14 @@ export async function loadModel(path: string, opts: LoadModelOptions = {}): Prom
   try {
     await access(path);
   } catch {
-    throw new Error(`cannot open model file '${path}': no such file or not readable`);
+    throw new ModelError(`cannot open model file '${path}': no such file or not readable`);
   }
-  const handle = await native().loadModel(path, opts);
+  let handle: NativeModel;
+  try {
+    handle = await native().loadModel(path, opts);
+  } catch (e) {
+    // The addon's message says what is wrong with the file; the code says that it is the model.
+    throw new ModelError((e as Error).message, { cause: e });
+  }
   return new Model(path, handle);
 }

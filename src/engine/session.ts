@@ -1,14 +1,25 @@
 // A session is one llama.cpp context over a shared model: capture, steering, generation, log-probs.
 // Operations run one at a time (a context is single-threaded); callers may issue them freely and
 // they are queued in order. A generate() iterator holds the session from its first next() until it
-// finishes or is return()ed: other calls made meanwhile are rejected (code SESSION_GENERATING)
+// finishes or is return()ed: other calls made meanwhile are rejected (code VALUELENS_BUSY)
 // instead of waiting on it forever, and an iterator dropped unfinished releases the session when
 // it is garbage-collected.
 import type { Model } from "./model.js";
 import type { NativeSamplingOptions, NativeSession, NativeSessionOptions, NativeStep } from "./native.js";
 import { layerName, nativeSite, steeringBlock, type LayerSite } from "./layers.js";
+import { AbortError, BusyError, DisposedError } from "../util/errors.js";
 
 export type SessionOptions = NativeSessionOptions;
+
+/**
+ * The session shape commands and manifests use unless told otherwise (larger than createSession's own
+ * defaults, which are llama.cpp's): batches of 2048 tokens and 64 texts, a context of at least 4096.
+ */
+export function withSessionDefaults(o: SessionOptions = {}): SessionOptions {
+  const batchSize = o.batchSize ?? 2048;
+  const { contextSize, maxSequences, ...rest } = o;
+  return { ...rest, batchSize, contextSize: contextSize ?? Math.max(4096, batchSize), maxSequences: maxSequences ?? 64 };
+}
 
 /** Which token rows of each text are kept: the last token (the science's default), the mean over tokens, or all. */
 export type Position = "last" | "mean" | "all";
@@ -120,16 +131,6 @@ class Mutex {
   }
 }
 
-/** An error with a stable `code` a caller can branch on. */
-export class SessionError extends Error {
-  constructor(
-    readonly code: "SESSION_GENERATING" | "SESSION_DISPOSED",
-    message: string,
-  ) {
-    super(message);
-    this.name = "SessionError";
-  }
-}
 
 /** What an open generate() iterator holds; released by the iterator itself or, if dropped, by the registry. */
 interface GenerationHold {
@@ -140,9 +141,9 @@ interface GenerationHold {
 }
 const droppedIterators = new FinalizationRegistry<GenerationHold>((hold) => hold.release?.());
 
-function abortError(): Error {
-  const e = new Error("The operation was aborted");
-  e.name = "AbortError";
+/** The addon's cancellation (a cancelled decode fails with the text "aborted") as the one AbortError. */
+function fromNative(e: unknown, signal: AbortSignal | undefined): unknown {
+  if (signal?.aborted || (e instanceof Error && e.message === "aborted")) return e instanceof AbortError ? e : new AbortError(undefined, { cause: e });
   return e;
 }
 
@@ -174,14 +175,13 @@ export class Session {
   readonly threads: number;
 
   get #handle(): NativeSession {
-    if (!this.#native) throw new SessionError("SESSION_DISPOSED", "session has been disposed");
+    if (!this.#native) throw new DisposedError("session has been disposed");
     return this.#native;
   }
 
   #rejectWhileGenerating(): void {
     if (this.#openIterators > 0) {
-      throw new SessionError(
-        "SESSION_GENERATING",
+      throw new BusyError(
         "session is busy: a generate() iterator is open; read it to the end or call its return() before other calls",
       );
     }
@@ -192,7 +192,7 @@ export class Session {
    * native call (also mid-decode on CPU). `fail` maps a cancelled call's error to an AbortError.
    */
   async #lease(signal: AbortSignal | undefined, forIterator = false): Promise<{ h: NativeSession; fail: (e: unknown) => unknown; end: () => void }> {
-    if (signal?.aborted) throw abortError();
+    if (signal?.aborted) throw new AbortError();
     if (!forIterator) this.#rejectWhileGenerating();
     const release = await this.#mutex.lock();
     let h: NativeSession;
@@ -206,7 +206,7 @@ export class Session {
     signal?.addEventListener("abort", onAbort, { once: true });
     return {
       h,
-      fail: (e) => (signal?.aborted || (e instanceof Error && e.message === "aborted") ? abortError() : e),
+      fail: (e) => fromNative(e, signal),
       end: () => {
         signal?.removeEventListener("abort", onAbort);
         release();
@@ -218,7 +218,7 @@ export class Session {
   async #exclusive<T>(signal: AbortSignal | undefined, fn: (h: NativeSession) => Promise<T>): Promise<T> {
     const lease = await this.#lease(signal);
     try {
-      if (signal?.aborted) throw abortError();
+      if (signal?.aborted) throw new AbortError();
       return await fn(lease.h);
     } catch (e) {
       throw lease.fail(e);
@@ -313,7 +313,7 @@ export class Session {
   /**
    * Streams the continuation of one prompt, token by token. The iterator holds the session from its first
    * next() until it ends: read it to the end or call return() (a `for await` loop that breaks does). Other calls
-   * meanwhile are rejected with code SESSION_GENERATING; an iterator dropped unfinished releases the session
+   * meanwhile are rejected with code VALUELENS_BUSY; an iterator dropped unfinished releases the session
    * once it is garbage-collected.
    */
   generate(prompt: string | Int32Array, opts: GenerateOptions = {}): AsyncGenerator<GenerationChunk, GenerationResult, void> {
@@ -429,7 +429,7 @@ export class Session {
           }
         }
         if (seqs.every((s) => s.done)) break;
-        if (signal?.aborted) throw abortError();
+        if (signal?.aborted) throw new AbortError();
         step = await h.genStep();
       }
     } catch (e) {
@@ -445,6 +445,16 @@ export class Session {
     this.#native = undefined;
     this.#onDispose?.();
     this.#onDispose = undefined;
+  }
+
+  /** `using session = await model.createSession()` disposes it at the end of the scope. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  /** `await using` works too; disposal itself is synchronous (the context is freed off the JS thread). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.dispose();
   }
 
 }

@@ -8,7 +8,7 @@
  * sign rule reads its margins proj(pos) − proj(neg) from those stored differences.
  */
 
-import { Rng } from "../gguf/rng.js";
+import { Rng } from "../util/rng.js";
 import { copyRows, paddedDim, workspace, writeVector } from "./kernels.js";
 import { lanczosTop } from "./lanczos.js";
 import { CHUNK_BYTES, finishVector } from "./project.js";

@@ -15,7 +15,7 @@
  * languages the same label swaps (tying the languages' baselines together) and every layer the same draw.
  */
 
-import { Rng, type RngSeed } from "../gguf/rng.js";
+import { Rng, type RngSeed } from "../util/rng.js";
 import { meanDifference } from "./mean-diff.js";
 import { finishVector } from "./project.js";
 import { pairCount, type CommonExtractOptions, type ConceptVector, type PairMatrices } from "./types.js";

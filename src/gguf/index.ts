@@ -15,9 +15,9 @@ export {
   ggufValueTypeName,
   type GgmlTypeInfo,
 } from "./constants.js";
-export { f16ArrayToF32, f16ToF32, f32ArrayToF16, f32BitsToF16Bits, f32ToF16, roundToF16 } from "./f16.js";
+export { f16ArrayToF32, f16ToF32, f32ArrayToF16, f32BitsToF16Bits, f32ToF16, roundToF16 } from "../util/f16.js";
 export { Q8_0_BLOCK_BYTES, dequantizeQ8_0, q8_0Bytes, quantizeQ8_0 } from "./q8_0.js";
-export { Rng, type RngSeed } from "./rng.js";
+export { Rng, type RngSeed } from "../util/rng.js";
 export {
   kv,
   withKey,

@@ -5,7 +5,7 @@
  * and dequantization is x̂ = f16(d)·q.
  */
 import { QK8_0 } from "./constants.js";
-import { f16ToF32, f32ToF16 } from "./f16.js";
+import { f16ToF32, f32ToF16 } from "../util/f16.js";
 
 export const Q8_0_BLOCK_BYTES = 34;
 

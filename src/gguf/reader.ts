@@ -15,7 +15,7 @@ import {
   ggmlTypeName,
   ggufValueTypeName,
 } from "./constants.js";
-import { f16ToF32 } from "./f16.js";
+import { f16ToF32 } from "../util/f16.js";
 import { dequantizeQ8_0 } from "./q8_0.js";
 import type {
   GgufArrayValue,

@@ -9,7 +9,7 @@
 import { basename } from "node:path";
 import { GgmlType, GgufValueType, LlamaFileType } from "./constants.js";
 import { readGgufMetadata, readTokenizerMetadata, metaBool, metaNumber, metaString } from "./reader.js";
-import { Rng } from "./rng.js";
+import { Rng } from "../util/rng.js";
 import { kv, type GgufKv, type GgufRowSource, type GgufTensorSpec } from "./types.js";
 import { writeGguf } from "./writer.js";
 

@@ -19,7 +19,7 @@ import {
   ggmlTensorBytes,
   ggufValueTypeName,
 } from "./constants.js";
-import { f32BitsToF16Bits } from "./f16.js";
+import { f32BitsToF16Bits } from "../util/f16.js";
 import { quantizeQ8_0 } from "./q8_0.js";
 import type { GgufKv, GgufScalarType, GgufTensorSpec, GgufWriteSpec } from "./types.js";
 

@@ -7,8 +7,10 @@ import type { Model } from "../engine/model.js";
 import type { Session } from "../engine/session.js";
 import { layerName, type LayerSite } from "../engine/layers.js";
 import type { Progress } from "../progress/progress.js";
-import { openActivationWriter, sha256File, type ActivationWriter, type Provenance, type VectorType } from "../store/index.js";
+import { existsSync } from "node:fs";
+import { inspectActivations, openActivationWriter, provenanceDifferences, ProvenanceMismatchError, sha256File, type ActivationWriter, type Provenance, type VectorType } from "../store/index.js";
 import { VALUELENS_VERSION } from "../version.js";
+import { throwIfAborted } from "../util/errors.js";
 
 export interface CaptureToStoreOptions {
   model: Model;
@@ -30,6 +32,13 @@ export interface CaptureToStoreOptions {
   progress?: Progress;
   /** Awaited after each chunk is on disk (flushed): lets a caller pause between chunks. */
   afterChunk?: (done: number, total: number) => Promise<void> | void;
+  /** After every chunk, captured or found stored: texts done so far, of `texts.length`, and how many were captured now. */
+  onChunk?: (done: number, total: number, captured: number) => void;
+  /**
+   * A finished file (no .partial beside it) is final: it is checked against this capture's provenance and kept
+   * as it is, instead of being copied to append nothing (run cells). Implies resume.
+   */
+  keepFinished?: boolean;
 }
 
 export interface CaptureToStoreResult {
@@ -68,7 +77,15 @@ export async function captureToStore(opts: CaptureToStoreOptions): Promise<Captu
     // The layer list lets readers plan memory without a pass over the file.
     extra: { ...(opts.extra ?? {}), layers: names },
   };
-  const writer = await openActivationWriter(opts.out, { provenance, nEmbd: opts.model.nEmbd, vectorType: opts.vectorType ?? "float32", resume: opts.resume ?? false });
+  if (opts.keepFinished && existsSync(opts.out) && !existsSync(`${opts.out}.partial`)) {
+    const info = await inspectActivations(opts.out);
+    const diffs = provenanceDifferences(info.provenance, provenance);
+    if (diffs.length > 0) throw new ProvenanceMismatchError(opts.out, diffs, `${opts.out} was captured with another setup:\n  ${diffs.join("\n  ")}\nuse a fresh --out`);
+    const n = opts.texts.length;
+    opts.onChunk?.(n, n, 0);
+    return { path: opts.out, texts: n, skippedTexts: n, resumedRows: info.rows, rowsWritten: 0, tokens: 0, seconds: (performance.now() - t0) / 1000 };
+  }
+  const writer = await openActivationWriter(opts.out, { provenance, nEmbd: opts.model.nEmbd, vectorType: opts.vectorType ?? "float32", resume: (opts.resume ?? false) || opts.keepFinished === true });
   opts.progress?.start("capture", opts.texts.length, "texts", opts.texts.filter((t) => writer.hasAll(t, names)).length);
   let result: ChunkedCaptureResult;
   try {
@@ -78,6 +95,7 @@ export async function captureToStore(opts: CaptureToStoreOptions): Promise<Captu
       signal: opts.signal,
       onChunk: async (done, total, captured) => {
         opts.progress?.tick(captured);
+        opts.onChunk?.(done, total, captured);
         if (captured > 0) await opts.afterChunk?.(done, total);
       },
     });
@@ -97,7 +115,7 @@ export interface ChunkedCaptureResult {
 }
 
 /**
- * The capture loop shared by `captureToStore` and run cells. The texts are cut into fixed chunks of the whole
+ * The capture loop of `captureToStore`. The texts are cut into fixed chunks of the whole
  * list: a text's activations depend (at float rounding, ~1e-5) on the texts sharing its decode, so a chunk with
  * any row missing is captured again whole (stored rows are kept, only missing rows written) and a resumed file is
  * bit-identical to an uninterrupted one. Each finished chunk is flushed, so a killed run loses at most one chunk.
@@ -115,7 +133,7 @@ export async function captureChunks(
   let tokens = 0;
   let skipped = 0;
   for (let i = 0; i < texts.length; i += opts.chunkTexts) {
-    opts.signal?.throwIfAborted();
+    throwIfAborted(opts.signal);
     const part = texts.slice(i, i + opts.chunkTexts);
     const stored = part.filter((t) => writer.hasAll(t, names)).length;
     skipped += stored;

@@ -4,8 +4,9 @@ import { readdir, stat } from "node:fs/promises";
 import { loadMvalue } from "../data/mvalue.js";
 import { readPairsJsonl } from "../data/jsonl.js";
 import { loadDatasets } from "./datasets.js";
-import { Rng } from "../gguf/rng.js";
+import { Rng } from "../util/rng.js";
 import type { ContrastPair, LoadedPairs, LoadReport } from "../data/types.js";
+import { ValuelensError } from "../util/errors.js";
 
 export interface PairSource {
   /** MVALUE folder (`<root>/<concept>/<concept>_<lang>.json`) or a `.jsonl` file of pairs. */
@@ -34,8 +35,7 @@ export interface LoadedPairSource extends LoadedPairs {
 }
 
 /** A requested concept or language has no pairs: says which, and what the data does have. */
-export class MissingDataError extends Error {
-  readonly code = "VALUELENS_MISSING_DATA";
+export class MissingDataError extends ValuelensError {
   constructor(
     readonly missing: MissingData,
     readonly available: { concepts: string[]; langs: string[] },
@@ -44,7 +44,7 @@ export class MissingDataError extends Error {
     if (missing.concepts.length) parts.push(`no pairs for concept ${missing.concepts.map((c) => `'${c}'`).join(", ")} (the data has: ${available.concepts.join(", ") || "none"})`);
     if (missing.langs.length) parts.push(`no pairs for language ${missing.langs.map((l) => `'${l}'`).join(", ")} (the data has: ${available.langs.join(", ") || "none"})`);
     if (missing.cells.length) parts.push(`no pairs for ${missing.cells.join(", ")}`);
-    super(parts.join("; ") || "no pairs");
+    super("VALUELENS_MISSING_DATA", parts.join("; ") || "no pairs");
   }
 }
 

@@ -1,7 +1,7 @@
 // The control experiment's summary (src/steer/control.ts: curves per source→target with points
 // { coefficient, metrics: { name: { value, lo, hi } } }) flattened into the report's generic points.
 // Read structurally so the report does not depend on that module's types.
-import type { ControlPoint, ControlSummary } from "./types.js";
+import type { ControlCurvePoint, ControlCurves } from "./types.js";
 
 function isObject(x: unknown): x is Record<string, unknown> {
   return typeof x === "object" && x !== null && !Array.isArray(x);
@@ -27,10 +27,10 @@ export function isNestedControlSummary(x: unknown): boolean {
  * Flattens a control summary. `metrics` keeps only those metrics (in that order; default all with a finite
  * value somewhere); the first kept one is the primary metric unless `primaryMetric` says otherwise.
  */
-export function controlFromSummary(summary: unknown, opts: { model?: string; metrics?: readonly string[]; primaryMetric?: string } = {}): ControlSummary {
+export function controlFromSummary(summary: unknown, opts: { model?: string; metrics?: readonly string[]; primaryMetric?: string } = {}): ControlCurves {
   if (!isNestedControlSummary(summary) || !isObject(summary)) throw new Error("control summary: expected { curves: [{ source, target, points: [{ coefficient, metrics }] }] }");
   const concept = typeof summary.concept === "string" ? summary.concept : undefined;
-  const points: ControlPoint[] = [];
+  const points: ControlCurvePoint[] = [];
   for (const [i, c] of (summary.curves as unknown[]).entries()) {
     if (!isObject(c) || typeof c.source !== "string" || typeof c.target !== "string" || !Array.isArray(c.points)) throw new Error(`control summary: curves[${i}] is malformed`);
     for (const p of c.points as unknown[]) {
@@ -44,7 +44,7 @@ export function controlFromSummary(summary: unknown, opts: { model?: string; met
   const present = [...new Set(points.filter((p) => p.value !== null).map((p) => p.metric))];
   const keep = opts.metrics ? opts.metrics.filter((m) => present.includes(m)) : present;
   const curves = points.filter((p) => keep.includes(p.metric));
-  const metrics: ControlSummary["metrics"] = {};
+  const metrics: ControlCurves["metrics"] = {};
   for (const m of keep) if (CONTROL_METRIC_LABELS[m]) metrics[m] = CONTROL_METRIC_LABELS[m];
   const primary = opts.primaryMetric ?? keep[0];
   const notes = Array.isArray(summary.notes) ? summary.notes.map(String) : [];
@@ -52,12 +52,12 @@ export function controlFromSummary(summary: unknown, opts: { model?: string; met
 }
 
 /** Concatenates several models' control summaries. */
-export function mergeControl(parts: readonly ControlSummary[]): ControlSummary | undefined {
+export function mergeControl(parts: readonly ControlCurves[]): ControlCurves | undefined {
   if (parts.length === 0) return undefined;
   return {
     curves: parts.flatMap((p) => p.curves),
     ...(parts[0].primaryMetric ? { primaryMetric: parts[0].primaryMetric } : {}),
-    metrics: Object.assign({}, ...parts.map((p) => p.metrics ?? {})) as ControlSummary["metrics"],
+    metrics: Object.assign({}, ...parts.map((p) => p.metrics ?? {})) as ControlCurves["metrics"],
     notes: parts.flatMap((p) => p.notes ?? []),
   };
 }

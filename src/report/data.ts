@@ -1,7 +1,7 @@
 // Flattening AnalysisResults (as read back from JSON: NaN became null) into tidy rows for the figures and tables.
 import { linguisticSimilarity, hasLang2vec, type Lang2vecType } from "../analysis/index.js";
 import type { AnalysisResults } from "../pipeline/analyze.js";
-import type { ControlPoint, ReportInput } from "./types.js";
+import type { ControlCurvePoint, ReportInput } from "./types.js";
 
 /** A finite number, or null (JSON turns NaN and ±Infinity into null). */
 export function fin(x: unknown): number | null {
@@ -158,7 +158,7 @@ export function correlationScatterRows(input: ReportInput, types: readonly strin
   return rows;
 }
 
-export function controlMetrics(points: readonly ControlPoint[], primary?: string): { primary: string | null; metrics: string[] } {
+export function controlMetrics(points: readonly ControlCurvePoint[], primary?: string): { primary: string | null; metrics: string[] } {
   // A metric with no finite value anywhere (e.g. a judge that was not run) would be an empty figure.
   const metrics = union([points.filter((p) => fin(p.value) !== null).map((p) => p.metric)]);
   const p = primary && metrics.includes(primary) ? primary : metrics.includes("rate") ? "rate" : (metrics[0] ?? null);

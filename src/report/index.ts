@@ -1,18 +1,17 @@
 /** Reports: analysis results → one self-contained HTML page plus every figure as SVG and PNG. */
 import { dirname, join, relative, sep } from "node:path";
 import { VALUELENS_VERSION } from "../version.js";
-import { writeFileAtomic } from "./atomic.js";
+import { writeFileAtomic } from "../util/output.js";
 import { lockOutput } from "../util/output.js";
 import { reportFigures } from "./figures.js";
 import { renderPage, type PageFigure } from "./html.js";
 import { rendererVersions, renderSvg, scopeSvgIds, svgToPng } from "./render.js";
 import type { BuildReportOptions, FigureOutput, ReportInput, ReportOutput } from "./types.js";
 
-export type { BuildReportOptions, ControlPoint, ControlSummary, FigureOutput, ReportInput, ReportOutput } from "./types.js";
+export type { BuildReportOptions, ControlCurvePoint, ControlCurves, FigureOutput, ReportInput, ReportOutput } from "./types.js";
 export { loadRunResults, checkAnalysisResults, checkControlSummary } from "./load.js";
 export { reportFigures, type FigureSpec, type SectionId } from "./figures.js";
 export { renderSvg, svgToPng, scopeSvgIds } from "./render.js";
-export { writeFileAtomic } from "./atomic.js";
 export { controlFromSummary, mergeControl, CONTROL_METRIC_LABELS } from "./control.js";
 
 function href(fromDir: string, file: string): string {

@@ -4,7 +4,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { AnalysisResults } from "../pipeline/analyze.js";
 import { controlFromSummary, isNestedControlSummary } from "./control.js";
-import type { ControlPoint, ControlSummary, ReportInput } from "./types.js";
+import type { ControlCurvePoint, ControlCurves, ReportInput } from "./types.js";
 
 function isObject(x: unknown): x is Record<string, unknown> {
   return typeof x === "object" && x !== null && !Array.isArray(x);
@@ -40,7 +40,7 @@ export function checkAnalysisResults(x: unknown, where: string): AnalysisResults
 }
 
 /** Accepts the flat report shape or a control-experiment summary.json (nested points per curve). */
-export function checkControlSummary(x: unknown, where: string): ControlSummary {
+export function checkControlSummary(x: unknown, where: string): ControlCurves {
   if (isNestedControlSummary(x)) {
     try {
       return controlFromSummary(x);
@@ -49,7 +49,7 @@ export function checkControlSummary(x: unknown, where: string): ControlSummary {
     }
   }
   if (!isObject(x) || !Array.isArray(x.curves)) throw new Error(`${where}: control summary needs a 'curves' array`);
-  const curves: ControlPoint[] = x.curves.map((p: unknown, i: number) => {
+  const curves: ControlCurvePoint[] = x.curves.map((p: unknown, i: number) => {
     if (!isObject(p) || typeof p.source !== "string" || typeof p.target !== "string" || typeof p.metric !== "string" || typeof p.coefficient !== "number") {
       throw new Error(`${where}: control curves[${i}] needs source, target, metric (strings) and coefficient (number)`);
     }
@@ -66,9 +66,9 @@ export function checkControlSummary(x: unknown, where: string): ControlSummary {
       hi: num(p.hi),
     };
   });
-  const out: ControlSummary = { curves };
+  const out: ControlCurves = { curves };
   if (typeof x.primaryMetric === "string") out.primaryMetric = x.primaryMetric;
-  if (isObject(x.metrics)) out.metrics = x.metrics as ControlSummary["metrics"];
+  if (isObject(x.metrics)) out.metrics = x.metrics as ControlCurves["metrics"];
   if (Array.isArray(x.notes)) out.notes = x.notes.map(String);
   return out;
 }

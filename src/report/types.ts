@@ -5,7 +5,7 @@ import type { AnalysisResults } from "../pipeline/analyze.js";
  * One point of a control curve: `metric` measured on `target`-language prompts while steering with the
  * `source` language's concept vector at `coefficient`. Values read back from JSON may be null (NaN).
  */
-export interface ControlPoint {
+export interface ControlCurvePoint {
   /** Model name (a key of ReportInput.models); optional when only one model was steered. */
   model?: string;
   concept?: string;
@@ -19,9 +19,9 @@ export interface ControlPoint {
   hi?: number | null;
 }
 
-/** Generic control-experiment summary: every metric present gets its own figure. */
-export interface ControlSummary {
-  curves: ControlPoint[];
+/** The control figures' input (named apart from steer's ControlSummary, a different shape): every metric present gets its own figure. */
+export interface ControlCurves {
+  curves: ControlCurvePoint[];
   /** The metric that measures the steered behaviour (default: "rate" if present, else the first metric); the rest are side effects. */
   primaryMetric?: string;
   /** Human-readable label and description per metric. */
@@ -33,7 +33,7 @@ export interface ReportInput {
   title?: string;
   /** model name → its analysis results, in display order. */
   models: Record<string, AnalysisResults>;
-  control?: ControlSummary;
+  control?: ControlCurves;
   /** Free-form remarks shown under the title (e.g. the planted ground truth of a demo). */
   notes?: string[];
 }

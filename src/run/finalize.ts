@@ -22,8 +22,10 @@ import { TransferCollector } from "../pipeline/transfer-outcomes.js";
 import type { Progress } from "../progress/progress.js";
 import { inspectActivations, readVectors } from "../store/index.js";
 import type { Manifest } from "./manifest.js";
-import { CELL_FILES, cellDir, cellKey, readJson, writeJsonAtomic, type RunRecord } from "./record.js";
+import { CELL_FILES, cellDir, cellKey, readJson, type RunRecord } from "./record.js";
 import { analysisRunner, type CellFiles } from "./registry.js";
+import { throwIfAborted } from "../util/errors.js";
+import { writeJsonAtomic } from "../util/output.js";
 
 export interface MethodResults {
   /** concept → lang → recognition curve with CIs, oracle and held-out layer. */
@@ -141,7 +143,7 @@ async function crossLingual(
   opts.progress?.start(`cross-lingual ${label}`, work.reduce((a, w) => a + w.groups.length, 0), "layer groups");
   for (const w of work) {
     for (const group of w.groups) {
-      opts.signal?.throwIfAborted();
+      throwIfAborted(opts.signal);
       const test = new Map<string, Map<string, AlignedPairs>>();
       const val = new Map<string, Map<string, AlignedPairs>>();
       for (const c of w.cells) {

@@ -4,7 +4,6 @@ export {
   DEFAULT_ANALYSES,
   MANIFEST_VERSION,
   ManifestError,
-  canonicalJson,
   loadManifest,
   manifestHash,
   parseManifest,
@@ -18,13 +17,12 @@ export {
   type SynthDataSpec,
   type SynthModelSpec,
 } from "./manifest.js";
+export { canonicalJson } from "../util/canonical-json.js";
 export { runManifest, pairsHash, type RunOptions } from "./runner.js";
 export { mergeRuns, type MergeOptions } from "./merge.js";
 export { buildSummary, type MethodResults, type ModelResults, type RunSummary } from "./finalize.js";
 export { assignShards, checkShard, parseShard, shardFromEnv, NO_SHARD, type Shard } from "./shard.js";
 export { registerAnalysisRunner, analysisRunner, type AnalysisContext, type AnalysisRunner, type CellFiles } from "./registry.js";
 export { createReporter, type RunEvent, type RunReporter, type CellPhase } from "./events.js";
-export { captureCell, type CaptureCellOptions, type CaptureCellResult } from "./capture-cell.js";
 export { synthWorld, ensureSynthModel, plantSpec, type SynthWorld } from "./synth-world.js";
-export { runCommand, mergeCommand, runSpec, mergeSpec, describeSummary } from "./cli.js";
 export { readRunRecord, cellKey, cellDir, type RunRecord, type CellRecord, type ModelRecord, type PlanEntry, type CellStatus } from "./record.js";

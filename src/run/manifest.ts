@@ -9,6 +9,9 @@ import { parse as parseYaml } from "yaml";
 import { BUILTIN_TEMPLATES, INPUT_PLACEHOLDER } from "../data/templates.js";
 import { parseLayerSite } from "../engine/layers.js";
 import { EXTRACT_METHODS, type ExtractMethod } from "../extract/index.js";
+import { canonicalJson } from "../util/canonical-json.js";
+import { ValuelensError } from "../util/errors.js";
+import type { SessionOptions } from "../engine/session.js";
 
 export const MANIFEST_VERSION = 1;
 export const ANALYSES = ["recognition", "similarity", "transfer", "correlation", "control"] as const;
@@ -19,14 +22,8 @@ export const DEFAULT_ANALYSES: readonly AnalysisName[] = ["recognition", "simila
 /** Names used as folder names (model ids, concepts, languages): no separators, no "..". */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-export interface SessionSpec {
-  contextSize?: number;
-  batchSize?: number;
-  maxSequences?: number;
-  threads?: number;
-  kvType?: "f16" | "f32" | "q8_0";
-  flashAttention?: "auto" | "on" | "off";
-}
+/** A model's session options (defaults: withSessionDefaults); the capture hooks are the runner's business. */
+export type SessionSpec = Omit<SessionOptions, "hooks">;
 
 /** A synthetic llama model the run writes itself (src/gguf synthModel / synthPlantedModel). */
 export interface SynthModelSpec {
@@ -107,10 +104,9 @@ export interface Manifest {
   output: { f16: boolean };
 }
 
-export class ManifestError extends Error {
+export class ManifestError extends ValuelensError {
   constructor(readonly issues: string[]) {
-    super(`invalid manifest:\n  ${issues.join("\n  ")}`);
-    this.name = "ManifestError";
+    super("VALUELENS_BAD_MANIFEST", `invalid manifest:\n  ${issues.join("\n  ")}`);
   }
 }
 
@@ -486,18 +482,6 @@ export async function loadManifest(path: string): Promise<LoadedManifest> {
     throw new Error(`cannot read manifest '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   return { manifest: parseManifest(text, path), baseDir: dirname(resolve(path)), source: resolve(path) };
-}
-
-/** JSON with sorted keys and no undefined members: equal content gives equal text. */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
-  if (v !== null && typeof v === "object") {
-    const entries = Object.entries(v as Obj)
-      .filter(([, x]) => x !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(",")}}`;
-  }
-  return JSON.stringify(v) ?? "null";
 }
 
 /** sha256 of the normalised manifest: shards of one run (and a merge) must agree on it. */

@@ -10,7 +10,9 @@ import { VALUELENS_VERSION } from "../version.js";
 import { createReporter, type RunEvent } from "./events.js";
 import { buildSummary, type RunSummary } from "./finalize.js";
 import { prepareOutput, withOutputLock } from "../util/output.js";
-import { CELL_FILES, cellDir, readJson, readRunRecord, writeJsonAtomic, type CellRecord, type ModelRecord, type RunRecord } from "./record.js";
+import { CELL_FILES, cellDir, readJson, readRunRecord, type CellRecord, type ModelRecord, type RunRecord } from "./record.js";
+import { throwIfAborted } from "../util/errors.js";
+import { writeJsonAtomic } from "../util/output.js";
 
 export interface MergeOptions {
   out: string;
@@ -112,7 +114,7 @@ async function mergeRunsLocked(dirs: readonly string[], opts: MergeOptions): Pro
   rep.progress.start("merge", first.plan.length, "cells");
   const cells: Record<string, CellRecord> = {};
   for (const p of first.plan) {
-    opts.signal?.throwIfAborted();
+    throwIfAborted(opts.signal);
     const o = owner.get(p.cell)!;
     cells[p.cell] = o.cell;
     if (o.cell.status === "done") {

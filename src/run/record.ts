@@ -87,8 +87,6 @@ export function cellDir(out: string, model: string, concept: string, lang: strin
 
 export const CELL_FILES = { activations: "activations.arrow", vectors: "vectors.arrow", recognition: "recognition.json", done: "cell.json" } as const;
 
-export { writeJsonAtomic } from "../util/output.js";
-
 export async function readJson<T>(path: string): Promise<T> {
   return JSON.parse(await readFile(path, "utf8")) as T;
 }

@@ -14,26 +14,25 @@ import { mkdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Writable } from "node:stream";
 import { createHash } from "node:crypto";
-import { parseLayers } from "../cli/engine-flags.js";
 import { captureTexts, pairGroups } from "../data/pairs.js";
 import { splitByItem, type SplitPair } from "../data/splits.js";
-import { BUILTIN_TEMPLATES, chatTemplate, customTemplate, templateForModel, type PromptTemplate } from "../data/templates.js";
+import { templateFor, type PromptTemplate } from "../data/templates.js";
 import type { ContrastPair } from "../data/types.js";
 import { writePairsJsonl } from "../data/jsonl.js";
-import { layerName, type LayerSite } from "../engine/layers.js";
+import { layerName, parseLayers, type LayerSite } from "../engine/layers.js";
 import { loadModel, type LoadModelOptions, type Model } from "../engine/model.js";
 import { native, packageRoot } from "../engine/native.js";
 import { analyze } from "../pipeline/analyze.js";
 import { extractVectors } from "../pipeline/extract.js";
 import { loadPairs } from "../pipeline/sources.js";
-import { prepareOutput, withOutputLock } from "../util/output.js";
+import { prepareOutput, withOutputLock, writeJsonAtomic } from "../util/output.js";
 import type { ProgressMode } from "../progress/progress.js";
 import { readVectors, sha256File, writeVectors } from "../store/index.js";
 import { VALUELENS_VERSION } from "../version.js";
-import { captureCell } from "./capture-cell.js";
+import { captureToStore } from "../pipeline/capture.js";
 import { createReporter, type RunEvent } from "./events.js";
 import { buildSummary, type RunSummary } from "./finalize.js";
-import { canonicalJson, manifestHash, type Manifest, type ModelSpec } from "./manifest.js";
+import { manifestHash, type Manifest, type ModelSpec } from "./manifest.js";
 import {
   CELL_FILES,
   RUN_FORMAT,
@@ -41,7 +40,6 @@ import {
   cellDir,
   cellKey,
   readRunRecord,
-  writeJsonAtomic,
   type CellRecord,
   type ModelRecord,
   type PlanEntry,
@@ -49,6 +47,9 @@ import {
 } from "./record.js";
 import { assignShards, checkShard, NO_SHARD, type Shard } from "./shard.js";
 import { ensureSynthModel, synthWorld, type SynthWorld } from "./synth-world.js";
+import { canonicalJson } from "../util/canonical-json.js";
+import { LayerError, ModelError, throwIfAborted } from "../util/errors.js";
+import { withSessionDefaults } from "../engine/session.js";
 
 export interface RunOptions {
   /** Output folder (one per shard; a re-run with the same folder resumes). */
@@ -112,13 +113,12 @@ export function modelFile(spec: ModelSpec, out: string, baseDir: string): string
 }
 
 function resolveTemplate(spec: ModelSpec, model: Model): PromptTemplate {
-  const t = spec.template;
-  if (t === "auto") return templateForModel({ arch: model.arch, name: model.name });
-  if (t === "gguf") {
-    if (!model.chatTemplate) throw new Error(`model '${spec.id}': template gguf, but the model has no chat template in its metadata`);
-    return chatTemplate(model.chatTemplate);
+  try {
+    return templateFor(spec.template, model);
+  } catch (e) {
+    if (e instanceof ModelError) throw new ModelError(`model '${spec.id}': ${e.message}`, { cause: e });
+    throw e;
   }
-  return BUILTIN_TEMPLATES[t] ?? customTemplate(t);
 }
 
 async function openModel(spec: ModelSpec, path: string): Promise<Model> {
@@ -225,184 +225,22 @@ async function runManifestLocked(manifest: Manifest, opts: RunOptions): Promise<
   }
   await save();
 
-  let current: string | null = null;
+  const run: RunContext = { manifest, opts, out, baseDir, hash, dataHash, shard, rep, signal, record, split, byCell, world, save, current: null };
   try {
     for (const spec of manifest.models) {
       const mine = plan.filter((p) => p.model === spec.id && p.shard === shard.index && record.cells[p.cell].status !== "empty");
-      const toCapture = mine.filter((p) => record.cells[p.cell].status === "pending" || record.cells[p.cell].status === "failed" || record.cells[p.cell].status === "interrupted");
-      const toFinish = mine.filter((p) => record.cells[p.cell].status !== "done");
-      if (toFinish.length === 0) {
+      if (mine.every((p) => record.cells[p.cell].status === "done")) {
         for (const p of mine) rep.event({ type: "cell", cell: p.cell, phase: "capture", status: "skipped" });
         continue;
       }
-      const path = modelFile(spec, out, baseDir);
-      if (spec.synth) {
-        const tS = performance.now();
-        rep.event({ type: "model", model: spec.id, status: "synth" });
-        await ensureSynthModel(spec.synth, path, baseDir, world, manifest.data.synth);
-        record.timings[`synth:${spec.id}`] = (performance.now() - tS) / 1000;
-      } else if (!existsSync(path)) {
-        throw new Error(`model '${spec.id}': file '${path}' does not exist`);
-      }
-      const st = await stat(path);
-      const known = record.models[spec.id];
-      if (known && (known.size !== st.size || known.mtimeMs !== st.mtimeMs)) {
-        rep.event({ type: "model", model: spec.id, status: "hash" });
-        const sha = await sha256File(path);
-        if (sha !== known.sha256) throw new Error(`model '${spec.id}': ${path} changed since this run captured with it (sha256 differs): use another --out`);
-        known.size = st.size;
-        known.mtimeMs = st.mtimeMs;
-      }
-
-      if (toCapture.length > 0 || !known) {
-        signal?.throwIfAborted();
-        rep.event({ type: "model", model: spec.id, status: "load" });
-        const tL = performance.now();
-        const model = await openModel(spec, path);
-        try {
-          const s = spec.session;
-          const batchSize = s.batchSize ?? 2048;
-          const session = await model.createSession({
-            contextSize: s.contextSize ?? Math.max(4096, batchSize),
-            batchSize,
-            maxSequences: s.maxSequences ?? 64,
-            ...(s.threads ? { threads: s.threads } : {}),
-            ...(s.kvType ? { kvType: s.kvType } : {}),
-            ...(s.flashAttention ? { flashAttention: s.flashAttention } : {}),
-          });
-          try {
-            const template = resolveTemplate(spec, model);
-            let layers: LayerSite[];
-            try {
-              layers = parseLayers(manifest.layers, model.nLayer);
-            } catch (e) {
-              throw new Error(`model '${spec.id}' (${model.nLayer} layers): layers: ${(e as Error).message}`);
-            }
-            rep.event({ type: "model", model: spec.id, status: "hash" });
-            record.models[spec.id] = {
-              path,
-              sha256: await sha256File(path),
-              size: st.size,
-              mtimeMs: st.mtimeMs,
-              arch: model.arch,
-              name: model.name,
-              nLayer: model.nLayer,
-              nEmbd: model.nEmbd,
-              template: { id: template.id, text: template.text },
-              layers: layers.map(layerName),
-              synth: spec.synth !== undefined,
-            } satisfies ModelRecord;
-            record.timings[`load:${spec.id}`] = (performance.now() - tL) / 1000;
-            await save();
-            const tC = performance.now();
-            const total = toCapture.reduce((a, p) => a + 2 * p.pairs, 0);
-            rep.progress.start(`capture ${spec.id}`, total, "texts");
-            for (const p of toCapture) {
-              current = p.cell;
-              const cell = record.cells[p.cell];
-              const dir = cellDir(out, p.model, p.concept, p.lang);
-              await mkdir(dir, { recursive: true });
-              rep.event({ type: "cell", cell: p.cell, phase: "capture", status: "start" });
-              const texts = captureTexts(byCell.get(`${p.concept}\u0000${p.lang}`)!, template);
-              const counts = split.counts[p.concept];
-              let last = 0;
-              const r = await captureCell({
-                model,
-                session,
-                texts,
-                template,
-                layers,
-                position: manifest.position,
-                out: join(dir, CELL_FILES.activations),
-                vectorType: manifest.output.f16 ? "float16" : "float32",
-                chunkTexts: manifest.capture.chunkTexts,
-                split: { seed: split.seed, train: counts.train, val: counts.val, test: counts.test, by: "item" },
-                extra: {
-                  manifestHash: hash,
-                  dataHash,
-                  cell: p.cell,
-                  trainFraction: manifest.split.trainFraction,
-                  valFraction: manifest.split.valFraction,
-                  groups: pairGroups(byCell.get(`${p.concept}\u0000${p.lang}`)!),
-                },
-                signal,
-                onChunk: (done, n) => {
-                  rep.progress.tick(done - last);
-                  last = done;
-                  rep.event({ type: "chunk", cell: p.cell, done, total: n });
-                },
-              });
-              cell.status = "captured";
-              cell.capture = { tokens: r.tokens, skippedTexts: r.skippedTexts, rowsWritten: r.rowsWritten };
-              cell.timings.capture = r.seconds;
-              rep.event({ type: "cell", cell: p.cell, phase: "capture", status: "done", seconds: r.seconds });
-              await save();
-            }
-            current = null;
-            rep.progress.finish();
-            record.timings[`capture:${spec.id}`] = (performance.now() - tC) / 1000;
-          } finally {
-            session.dispose();
-          }
-        } finally {
-          model.dispose();
-          rep.event({ type: "model", model: spec.id, status: "unload" });
-        }
-      }
-
-      // Vectors and recognition per cell, from its own store (no model needed).
-      const toExtract = mine.filter((p) => record.cells[p.cell].status === "captured");
-      if (toExtract.length === 0) continue;
-      const tE = performance.now();
-      rep.progress.start(`extract ${spec.id}`, toExtract.length, "cells");
-      for (const p of toExtract) {
-        signal?.throwIfAborted();
-        current = p.cell;
-        const cell = record.cells[p.cell];
-        const dir = cellDir(out, p.model, p.concept, p.lang);
-        const acts = join(dir, CELL_FILES.activations);
-        rep.event({ type: "cell", cell: p.cell, phase: "extract", status: "start" });
-        const t1 = performance.now();
-        const ex = await extractVectors({ activations: acts, methods: manifest.methods, seed: manifest.extract.seed, ...(opts.memoryBudget ? { memoryBudget: opts.memoryBudget } : {}) });
-        if (ex.rows.length === 0) throw new Error(`${p.cell}: no training pairs (${p.pairs} pairs in all; the split left none for training)`);
-        await writeVectors(join(dir, CELL_FILES.vectors), ex.provenance, ex.rows);
-        cell.timings.extract = (performance.now() - t1) / 1000;
-        rep.event({ type: "cell", cell: p.cell, phase: "extract", status: "done", seconds: cell.timings.extract });
-        if (manifest.analyses.includes("recognition")) {
-          rep.event({ type: "cell", cell: p.cell, phase: "recognize", status: "start" });
-          const t2 = performance.now();
-          const vf = await readVectors(join(dir, CELL_FILES.vectors));
-          const rec: Record<string, unknown> = {};
-          for (const method of manifest.methods) {
-            signal?.throwIfAborted();
-            const r = await analyze({
-              activations: acts,
-              vectors: vf,
-              method,
-              ties: manifest.analysis.ties,
-              bootstrap: manifest.analysis.bootstrap === 0 ? false : { samples: manifest.analysis.bootstrap },
-              crossLingual: false,
-              ...(opts.memoryBudget ? { memoryBudget: opts.memoryBudget } : {}),
-            });
-            rec[method] = r.recognition[p.concept][p.lang];
-          }
-          await writeJsonAtomic(join(dir, CELL_FILES.recognition), rec);
-          cell.timings.recognize = (performance.now() - t2) / 1000;
-          rep.event({ type: "cell", cell: p.cell, phase: "recognize", status: "done", seconds: cell.timings.recognize });
-        }
-        await writeJsonAtomic(join(dir, CELL_FILES.done), { cell: p.cell, manifestHash: hash, dataHash, modelSha256: record.models[spec.id].sha256, methods: manifest.methods, finishedAt: new Date().toISOString() });
-        cell.status = "done";
-        await save();
-        rep.progress.tick(1);
-      }
-      current = null;
-      rep.progress.finish();
-      record.timings[`extract:${spec.id}`] = (performance.now() - tE) / 1000;
+      await captureCells(run, spec, mine);
+      await finishCells(run, spec, mine);
     }
   } catch (e) {
     const aborted = signal?.aborted === true;
     record.status = aborted ? "interrupted" : "failed";
     record.error = aborted ? "interrupted" : (e as Error).message;
+    const current = run.current;
     if (current && record.cells[current]) {
       record.cells[current].status = aborted ? "interrupted" : "failed";
       if (!aborted) record.cells[current].error = (e as Error).message;
@@ -423,4 +261,187 @@ async function runManifestLocked(manifest: Manifest, opts: RunOptions): Promise<
   summary.timings.stages = { ...record.timings };
   await writeJsonAtomic(join(out, "summary.json"), summary);
   return summary;
+}
+
+/** What the stages of one run share. `current` is the cell being worked on, marked failed or interrupted on an error. */
+interface RunContext {
+  manifest: Manifest;
+  opts: RunOptions;
+  out: string;
+  baseDir: string;
+  hash: string;
+  dataHash: string;
+  shard: Shard;
+  rep: ReturnType<typeof createReporter>;
+  signal: AbortSignal | undefined;
+  record: RunRecord;
+  split: ReturnType<typeof splitByItem>;
+  byCell: Map<string, SplitPair[]>;
+  world: SynthWorld | null;
+  save: () => Promise<void>;
+  current: string | null;
+}
+
+/** The model file of `spec`, written if synthetic; a file that changed since the run captured with it is refused. */
+async function modelReady(run: RunContext, spec: ModelSpec): Promise<{ path: string; size: number; mtimeMs: number }> {
+  const { rep, record } = run;
+  const path = modelFile(spec, run.out, run.baseDir);
+  if (spec.synth) {
+    const tS = performance.now();
+    rep.event({ type: "model", model: spec.id, status: "synth" });
+    await ensureSynthModel(spec.synth, path, run.baseDir, run.world, run.manifest.data.synth);
+    record.timings[`synth:${spec.id}`] = (performance.now() - tS) / 1000;
+  } else if (!existsSync(path)) {
+    throw new ModelError(`model '${spec.id}': file '${path}' does not exist`);
+  }
+  const st = await stat(path);
+  const known = record.models[spec.id];
+  if (known && (known.size !== st.size || known.mtimeMs !== st.mtimeMs)) {
+    rep.event({ type: "model", model: spec.id, status: "hash" });
+    const sha = await sha256File(path);
+    if (sha !== known.sha256) throw new ModelError(`model '${spec.id}': ${path} changed since this run captured with it (sha256 differs): use another --out`);
+    known.size = st.size;
+    known.mtimeMs = st.mtimeMs;
+  }
+  return { path, size: st.size, mtimeMs: st.mtimeMs };
+}
+
+/** Capture the cells of one model that are not captured yet (the model is loaded once for all of them). */
+async function captureCells(run: RunContext, spec: ModelSpec, mine: readonly PlanEntry[]): Promise<void> {
+  const { manifest, rep, record, signal, split } = run;
+  const toCapture = mine.filter((p) => ["pending", "failed", "interrupted"].includes(record.cells[p.cell].status));
+  const file = await modelReady(run, spec);
+  if (toCapture.length === 0 && record.models[spec.id]) return;
+  throwIfAborted(signal);
+  rep.event({ type: "model", model: spec.id, status: "load" });
+  const tL = performance.now();
+  // Disposed in reverse order: the session, the model, then the unload event.
+  using _unloaded = { [Symbol.dispose]: () => rep.event({ type: "model", model: spec.id, status: "unload" }) };
+  using model = await openModel(spec, file.path);
+  using session = await model.createSession(withSessionDefaults(spec.session));
+  const template = resolveTemplate(spec, model);
+  let layers: LayerSite[];
+  try {
+    layers = parseLayers(manifest.layers, model.nLayer);
+  } catch (e) {
+    throw new LayerError(`model '${spec.id}' (${model.nLayer} layers): layers: ${(e as Error).message}`, { cause: e });
+  }
+  rep.event({ type: "model", model: spec.id, status: "hash" });
+  record.models[spec.id] = {
+    path: file.path,
+    sha256: await sha256File(file.path),
+    size: file.size,
+    mtimeMs: file.mtimeMs,
+    arch: model.arch,
+    name: model.name,
+    nLayer: model.nLayer,
+    nEmbd: model.nEmbd,
+    template: { id: template.id, text: template.text },
+    layers: layers.map(layerName),
+    synth: spec.synth !== undefined,
+  } satisfies ModelRecord;
+  record.timings[`load:${spec.id}`] = (performance.now() - tL) / 1000;
+  await run.save();
+  const tC = performance.now();
+  const total = toCapture.reduce((a, p) => a + 2 * p.pairs, 0);
+  rep.progress.start(`capture ${spec.id}`, total, "texts");
+  for (const p of toCapture) {
+    run.current = p.cell;
+    const cell = record.cells[p.cell];
+    const dir = cellDir(run.out, p.model, p.concept, p.lang);
+    await mkdir(dir, { recursive: true });
+    rep.event({ type: "cell", cell: p.cell, phase: "capture", status: "start" });
+    const pairs = run.byCell.get(`${p.concept}\u0000${p.lang}`)!;
+    const counts = split.counts[p.concept];
+    let last = 0;
+    const r = await captureToStore({
+      model,
+      session,
+      texts: captureTexts(pairs, template),
+      templates: [template],
+      layers,
+      position: manifest.position,
+      out: join(dir, CELL_FILES.activations),
+      vectorType: manifest.output.f16 ? "float16" : "float32",
+      keepFinished: true,
+      chunkTexts: manifest.capture.chunkTexts,
+      split: { seed: split.seed, train: counts.train, val: counts.val, test: counts.test, by: "item" },
+      extra: {
+        manifestHash: run.hash,
+        dataHash: run.dataHash,
+        cell: p.cell,
+        trainFraction: manifest.split.trainFraction,
+        valFraction: manifest.split.valFraction,
+        groups: pairGroups(pairs),
+        chunkTexts: manifest.capture.chunkTexts,
+      },
+      signal,
+      onChunk: (done, n) => {
+        rep.progress.tick(done - last);
+        last = done;
+        rep.event({ type: "chunk", cell: p.cell, done, total: n });
+      },
+    });
+    cell.status = "captured";
+    cell.capture = { tokens: r.tokens, skippedTexts: r.skippedTexts, rowsWritten: r.rowsWritten };
+    cell.timings.capture = r.seconds;
+    rep.event({ type: "cell", cell: p.cell, phase: "capture", status: "done", seconds: r.seconds });
+    await run.save();
+  }
+  run.current = null;
+  rep.progress.finish();
+  record.timings[`capture:${spec.id}`] = (performance.now() - tC) / 1000;
+}
+
+/** Vectors and recognition for each captured cell of one model, from its own store (no model needed). */
+async function finishCells(run: RunContext, spec: ModelSpec, mine: readonly PlanEntry[]): Promise<void> {
+  const { manifest, opts, rep, record, signal } = run;
+  const toExtract = mine.filter((p) => record.cells[p.cell].status === "captured");
+  if (toExtract.length === 0) return;
+  const tE = performance.now();
+  const budget = opts.memoryBudget ? { memoryBudget: opts.memoryBudget } : {};
+  rep.progress.start(`extract ${spec.id}`, toExtract.length, "cells");
+  for (const p of toExtract) {
+    throwIfAborted(signal);
+    run.current = p.cell;
+    const cell = record.cells[p.cell];
+    const dir = cellDir(run.out, p.model, p.concept, p.lang);
+    const acts = join(dir, CELL_FILES.activations);
+    rep.event({ type: "cell", cell: p.cell, phase: "extract", status: "start" });
+    const t1 = performance.now();
+    const ex = await extractVectors({ activations: acts, methods: manifest.methods, seed: manifest.extract.seed, ...budget });
+    if (ex.rows.length === 0) throw new Error(`${p.cell}: no training pairs (${p.pairs} pairs in all; the split left none for training)`);
+    await writeVectors(join(dir, CELL_FILES.vectors), ex.provenance, ex.rows);
+    cell.timings.extract = (performance.now() - t1) / 1000;
+    rep.event({ type: "cell", cell: p.cell, phase: "extract", status: "done", seconds: cell.timings.extract });
+    if (manifest.analyses.includes("recognition")) {
+      rep.event({ type: "cell", cell: p.cell, phase: "recognize", status: "start" });
+      const t2 = performance.now();
+      const vf = await readVectors(join(dir, CELL_FILES.vectors));
+      const rec: Record<string, unknown> = {};
+      for (const method of manifest.methods) {
+        throwIfAborted(signal);
+        const r = await analyze({
+          activations: acts,
+          vectors: vf,
+          method,
+          ties: manifest.analysis.ties,
+          bootstrap: manifest.analysis.bootstrap === 0 ? false : { samples: manifest.analysis.bootstrap },
+          crossLingual: false,
+          ...budget,
+        });
+        rec[method] = r.recognition[p.concept][p.lang];
+      }
+      await writeJsonAtomic(join(dir, CELL_FILES.recognition), rec);
+      cell.timings.recognize = (performance.now() - t2) / 1000;
+      rep.event({ type: "cell", cell: p.cell, phase: "recognize", status: "done", seconds: cell.timings.recognize });
+    }
+    await writeJsonAtomic(join(dir, CELL_FILES.done), { cell: p.cell, manifestHash: run.hash, dataHash: run.dataHash, modelSha256: record.models[spec.id].sha256, methods: manifest.methods, finishedAt: new Date().toISOString() });
+    cell.status = "done";
+    await run.save();
+    rep.progress.tick(1);
+  }
+  run.current = null;
+  rep.progress.finish();
+  record.timings[`extract:${spec.id}`] = (performance.now() - tE) / 1000;
 }

@@ -6,12 +6,13 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { vocabPath } from "../cli/synth.js";
+import { vocabPath } from "../synth/vocab.js";
 import type { ContrastPair } from "../data/types.js";
 import { loadModel } from "../engine/model.js";
 import { Rng, metaStringArray, plantedDirections, readGgufMetadata, synthModel, type PlantedConceptSpec } from "../gguf/index.js";
 import type { PlantSpec } from "../synth/planted.js";
-import { canonicalJson, type SynthDataSpec, type SynthModelSpec } from "./manifest.js";
+import { type SynthDataSpec, type SynthModelSpec } from "./manifest.js";
+import { canonicalJson } from "../util/canonical-json.js";
 
 export interface SynthWorld {
   pairs: ContrastPair[];

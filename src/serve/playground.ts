@@ -8,7 +8,7 @@ import type { VectorFile } from "../store/index.js";
 import { buildSteering, findVector, type ResidualNorms, type SteeringPlan } from "../steer/steer.js";
 import { detectLanguage } from "../steer/scorers/language.js";
 import { representationScore } from "../steer/scorers/representation.js";
-import { Rng } from "../gguf/rng.js";
+import { Rng } from "../util/rng.js";
 
 export type Arm = "base" | "steer" | "random";
 

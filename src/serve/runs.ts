@@ -2,7 +2,7 @@
 // filtered by model / concept / language and cut at a layer — filtering works on the figures' inline data rows,
 // so every report figure is covered without a second copy of the figure code.
 import { compile, type TopLevelSpec } from "vega-lite";
-import { loadRunResults, mergeControl, reportFigures, type ControlSummary, type ReportInput } from "../report/index.js";
+import { loadRunResults, mergeControl, reportFigures, type ControlCurves, type ReportInput } from "../report/index.js";
 
 export interface RunsFilter {
   models?: readonly string[];
@@ -31,7 +31,7 @@ export interface BrowserFigure {
 /** Loads run folders (or results files) into one report input; models are prefixed by the run when several are given. */
 export async function loadRuns(paths: readonly string[]): Promise<ReportInput> {
   const merged: ReportInput = { models: {} };
-  const controls: ControlSummary[] = [];
+  const controls: ControlCurves[] = [];
   for (const p of paths) {
     const input = await loadRunResults(p);
     for (const [name, r] of Object.entries(input.models)) {

@@ -14,12 +14,12 @@ import { applyTemplate, customTemplate, RAW_TEMPLATE, type PromptTemplate } from
 import { loadModel, type LoadModelOptions, type Model } from "../engine/model.js";
 import type { GenerateOptions, GenerationResult, Session, SessionOptions, StopReason } from "../engine/session.js";
 import type { LayerSite } from "../engine/layers.js";
-import { Rng } from "../gguf/rng.js";
+import { Rng } from "../util/rng.js";
 import { percentile } from "../analysis/stats.js";
 import { modelProvenance } from "../pipeline/capture.js";
 import type { Progress } from "../progress/progress.js";
 import { readVectors, type VectorFile, type VectorMethod } from "../store/index.js";
-import { writeFileAtomic } from "../store/vectors.js";
+import { writeFileAtomic } from "../util/output.js";
 import { VALUELENS_VERSION } from "../version.js";
 import {
   checkLanguage,
@@ -37,6 +37,8 @@ import { buildSteering, findVector, measureResidualNorms, parseLayerSpec, residu
 import { randomControlLang, withRandomControls } from "./random-control.js";
 import { checkContinuations, preferenceScore, type Continuations } from "./scorers/preference.js";
 import type { TextClassifier } from "./scorers/classifier.js";
+import { canonicalJson } from "../util/canonical-json.js";
+import { AbortError } from "../util/errors.js";
 
 export type ControlMetric = "refusal" | "compliance" | "judgeUnsafe" | "representation" | "languagePreserved" | "fluency" | "preference" | "classifier";
 
@@ -275,15 +277,6 @@ export async function readControlTable(path: string): Promise<ControlRow[]> {
   return out;
 }
 
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
-  if (v !== null && typeof v === "object") {
-    const e = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${e.map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(",")}}`;
-  }
-  return JSON.stringify(v) ?? "null";
-}
-
 function finite(x: number): number | null {
   return Number.isFinite(x) ? x : null;
 }
@@ -430,7 +423,7 @@ export async function control(opts: ControlOptions): Promise<ControlResult> {
     }
     const vectorDigests: Record<string, string> = {};
     for (const l of [...sources, ...targets]) vectorDigests[l] ??= vectorsDigest(vf, opts.concept, l, method);
-    const vectorsSha = createHash("sha256").update(canonical(vectorDigests)).digest("hex");
+    const vectorsSha = createHash("sha256").update(canonicalJson(vectorDigests)).digest("hex");
 
     // ---- scorers ------------------------------------------------------------------------------------------------
     const refusalJudge = createRefusalJudge(opts.refusal);
@@ -516,7 +509,7 @@ export async function control(opts: ControlOptions): Promise<ControlResult> {
           const diff = Object.keys(config).filter((k) =>
             k === "vectors"
               ? Object.entries(vectorDigests).some(([l, d]) => was[l] !== undefined && was[l] !== d)
-              : canonical(old[k]) !== canonical((config as Record<string, unknown>)[k]),
+              : canonicalJson(old[k]) !== canonicalJson((config as Record<string, unknown>)[k]),
           );
           if (diff.length > 0) throw new Error(`control: cannot resume in ${opts.out}: the earlier run differs in ${diff.join(", ")}`);
           config.vectors = { ...was, ...vectorDigests };
@@ -653,7 +646,7 @@ export async function control(opts: ControlOptions): Promise<ControlResult> {
           const chunks = chunkPrompts(todo, gen.maxSequences, gen.contextSize, maxTokens);
           await withSteering(gen, plan, async () => {
             for (const chunk of chunks) {
-              if (opts.signal?.aborted) throw abortError();
+              if (opts.signal?.aborted) throw new AbortError();
               const outs = await gen.generateBatch(
                 chunk.map((it) => it.tokens),
                 { ...genOpts, signal: opts.signal },
@@ -746,12 +739,6 @@ export async function control(opts: ControlOptions): Promise<ControlResult> {
   } finally {
     for (const o of owned) o.dispose();
   }
-}
-
-function abortError(): Error {
-  const e = new Error("The operation was aborted");
-  e.name = "AbortError";
-  return e;
 }
 
 // ---- summary statistics ------------------------------------------------------------------------------------------

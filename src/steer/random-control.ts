@@ -2,7 +2,7 @@
 // layer whose direction is uniformly random (a normalised Gaussian, seeded by concept, S, method and layer) and
 // whose norm equals S's. Steering with it at the same coefficients answers "is the effect the concept's, or would
 // any push of that size do it?".
-import { Rng } from "../gguf/rng.js";
+import { Rng } from "../util/rng.js";
 import type { VectorFile, VectorMethod, VectorRow } from "../store/index.js";
 
 /** The pseudo source language of S's random control. */

@@ -2,9 +2,10 @@
 // languages, layer ranges, per-layer coefficients, optional residual-norm scaling) → applied to a session, always
 // cleared again when scoped with withSteering().
 import type { Session, SteeringEntry } from "../engine/session.js";
-import { nativeSite, parseLayerSite, steeringBlock, type LayerSite } from "../engine/layers.js";
+import { nativeSite, parseLayers, parseLayerSite, steeringBlock, type LayerSite } from "../engine/layers.js";
 import { readActivations, type ActivationFilter, type VectorFile, type VectorMethod, type VectorRow } from "../store/index.js";
 import { percentile } from "../analysis/stats.js";
+import { LayerError } from "../util/errors.js";
 
 /** "unit": the signed unit vector (default). "raw": RepE's convention, raw direction × sign (mean_diff: the raw mean difference). */
 export type SteeringVectorKind = "unit" | "raw";
@@ -70,30 +71,22 @@ export interface SteeringPlan {
   zero: boolean;
 }
 
-/** Parses "10-14", "3,5", "1-4,resid_post:8" into layer sites (ranges are numeric). */
+/** A steering layer list ("10-14", "3,5", "1-4,resid_post:8"; the one syntax of parseLayers), each a steerable site. */
 export function parseLayerSpec(spec: string, nLayer?: number): LayerSite[] {
-  const out: LayerSite[] = [];
-  for (const part of spec.split(",").map((s) => s.trim()).filter(Boolean)) {
-    const range = /^(\d+)\s*-\s*(\d+)$/.exec(part);
-    if (range) {
-      const [a, b] = [Number(range[1]), Number(range[2])];
-      if (a > b) throw new RangeError(`bad layer range '${part}'`);
-      for (let k = a; k <= b; k++) out.push(k);
-    } else out.push(parseLayerSite(part));
-  }
-  if (out.length === 0) throw new RangeError(`no layers in '${spec}'`);
+  if (spec.trim() === "" || spec.trim() === "all") throw new LayerError(`no layers in '${spec}' (steering takes an explicit list)`);
+  const out = parseLayers(spec);
   if (nLayer !== undefined) for (const l of out) steeringBlock(l, nLayer);
   return out;
 }
 
 function resolveLayers(layers: readonly LayerSite[] | string, nLayer: number): LayerSite[] {
   const list = typeof layers === "string" ? parseLayerSpec(layers, nLayer) : [...layers];
-  if (list.length === 0) throw new RangeError("steering: no layers given");
+  if (list.length === 0) throw new LayerError("steering: no layers given");
   const seen = new Map<number, string>();
   for (const l of list) {
     const b = steeringBlock(l, nLayer);
     const prev = seen.get(b);
-    if (prev !== undefined) throw new RangeError(`steering: layers ${prev} and ${String(l)} are the same site`);
+    if (prev !== undefined) throw new LayerError(`steering: layers ${prev} and ${String(l)} are the same site`);
     seen.set(b, String(l));
   }
   return list;

@@ -20,7 +20,7 @@ import {
   type DataType,
 } from "apache-arrow";
 import type { Side, Split } from "../data/types.js";
-import { f32ArrayToF16 } from "../gguf/f16.js";
+import { f32ArrayToF16 } from "../util/f16.js";
 import { EOS_BYTES, encodeBatchMessages, encodeSchemaMessage, scanStream, streamBatches, syncDir, type StreamScan } from "./ipc.js";
 import { ProvenanceMismatchError, provenanceDifferences, provenanceFromSchema, provenanceMetadata } from "./provenance.js";
 import { ACTIVATION_COLUMNS as C, type Provenance } from "./schema.js";

@@ -17,9 +17,9 @@ import {
   type DataType,
 } from "apache-arrow";
 import * as pq from "parquet-wasm";
-import { f16ArrayToF32 } from "../gguf/f16.js";
+import { f16ArrayToF32 } from "../util/f16.js";
 import { readSchema, streamBatches } from "./ipc.js";
-import { writeFileAtomic } from "./vectors.js";
+import { writeFileAtomic } from "../util/output.js";
 
 export interface ParquetExportOptions {
   /** Default "snappy". */

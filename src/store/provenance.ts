@@ -1,6 +1,8 @@
 // Provenance (de)serialisation in Arrow schema metadata, and the compatibility check used on resume.
 import type { Schema } from "apache-arrow";
 import { PROVENANCE_KEY, type Provenance } from "./schema.js";
+import { canonicalJson } from "../util/canonical-json.js";
+import { ValuelensError } from "../util/errors.js";
 
 export function provenanceMetadata(provenance: Provenance): Map<string, string> {
   return new Map([[PROVENANCE_KEY, JSON.stringify(provenance)]]);
@@ -21,18 +23,6 @@ export function provenanceFromSchema(schema: Schema, path: string): Provenance {
   return value as Provenance;
 }
 
-function canonical(v: unknown): string {
-  // Key order must not matter when comparing records read back from JSON.
-  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
-  if (v !== null && typeof v === "object") {
-    const entries = Object.entries(v as Record<string, unknown>)
-      .filter(([, x]) => x !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(",")}}`;
-  }
-  return JSON.stringify(v) ?? "undefined";
-}
-
 /**
  * Fields on which two provenance records disagree in a way that makes their rows incomparable (model identity,
  * width, layer convention, pooling position, template texts, split). Version, time and `extra` may differ.
@@ -49,16 +39,16 @@ export function provenanceDifferences(existing: Provenance, wanted: Provenance):
     ["split", existing.split ?? null, wanted.split ?? null],
   ];
   return checks
-    .filter(([, a, b]) => canonical(a) !== canonical(b))
-    .map(([name, a, b]) => `${name}: file has ${canonical(a)}, wanted ${canonical(b)}`);
+    .filter(([, a, b]) => canonicalJson(a) !== canonicalJson(b))
+    .map(([name, a, b]) => `${name}: file has ${canonicalJson(a)}, wanted ${canonicalJson(b)}`);
 }
 
-export class ProvenanceMismatchError extends Error {
+export class ProvenanceMismatchError extends ValuelensError {
   constructor(
     readonly path: string,
     readonly differences: string[],
+    message = `${path}: cannot resume, the existing file was written with a different provenance:\n  ${differences.join("\n  ")}`,
   ) {
-    super(`${path}: cannot resume, the existing file was written with a different provenance:\n  ${differences.join("\n  ")}`);
-    this.name = "ProvenanceMismatchError";
+    super("VALUELENS_PROVENANCE_MISMATCH", message);
   }
 }

@@ -1,7 +1,7 @@
 // Streaming readers of activation files: filtered blocks, aligned pos/neg matrices, provenance.
 import type { Data, FixedSizeList, RecordBatch } from "apache-arrow";
 import type { Side, Split } from "../data/types.js";
-import { f16ArrayToF32 } from "../gguf/f16.js";
+import { f16ArrayToF32 } from "../util/f16.js";
 import { decodeDictColumn, vectorLayout, type VectorType } from "./activations.js";
 import { readSchema, scanStream, streamBatches } from "./ipc.js";
 import { provenanceFromSchema } from "./provenance.js";

@@ -66,9 +66,6 @@ export function vectorSchema(nEmbd: number, provenance: Provenance): Schema {
   );
 }
 
-// The one durable atomic writer lives in util/output.ts; re-exported here for existing importers.
-export { writeFileAtomic } from "../util/output.js";
-
 /** Write a vector file (Arrow IPC file format) atomically. `provenance.kind` is forced to "vectors". */
 export async function writeVectors(path: string, provenance: Provenance, rows: readonly VectorRow[]): Promise<void> {
   const nEmbd = provenance.model?.nEmbd;

@@ -6,10 +6,13 @@ import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:f
 import { access, constants, mkdir, open, readFile, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname, resolve } from "node:path";
+import { ValuelensError, type ErrorCode } from "./errors.js";
 
 /** An output cannot be used as asked: exists, wrong kind, not writable, locked. */
-export class OutputError extends Error {
-  readonly code: string = "VALUELENS_OUTPUT";
+export class OutputError extends ValuelensError {
+  constructor(message: string, code: ErrorCode = "VALUELENS_OUTPUT") {
+    super(code, message);
+  }
 }
 
 /** Who holds an output's lock: enough for a person to find the process. */
@@ -23,7 +26,6 @@ export interface LockHolder {
 }
 
 export class OutputLockedError extends OutputError {
-  override readonly code = "VALUELENS_LOCKED";
   constructor(
     readonly path: string,
     readonly holder: LockHolder,
@@ -31,6 +33,7 @@ export class OutputLockedError extends OutputError {
     super(
       `${path} is being written by another valuelens process (pid ${holder.pid} on ${holder.host}, since ${holder.startedAt}: ${holder.command}); ` +
         `wait for it to finish or stop it — if it is gone, remove ${lockPath(path)}`,
+      "VALUELENS_LOCKED",
     );
   }
 }

@@ -1,5 +1,5 @@
 // Synthetic contrastive activations with a planted concept direction, for the extraction/analysis tests.
-import { Rng } from "../../src/gguf/rng.js";
+import { Rng } from "../../src/util/rng.js";
 import type { PairMatrices } from "../../src/extract/index.js";
 import { cosine } from "./fixtures.js";
 

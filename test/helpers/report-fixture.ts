@@ -1,9 +1,9 @@
 // Plausible AnalysisResults without a model: structured random vectors fed through the real analysis
 // functions (similarity, transfer, correlation), synthetic recognition curves with CIs.
 import { aggregateSimilarity, correlationTable, layerSimilarities, layerwiseSimilarity, transferAnalysis, type CrossLingualResult } from "../../src/analysis/index.js";
-import { Rng } from "../../src/gguf/rng.js";
+import { Rng } from "../../src/util/rng.js";
 import type { AnalysisResults, RecognitionSummary } from "../../src/pipeline/analyze.js";
-import type { ControlSummary } from "../../src/report/types.js";
+import type { ControlCurves } from "../../src/report/types.js";
 
 export interface FixtureSpec {
   name: string;
@@ -117,8 +117,8 @@ export function fixtureResults(spec: FixtureSpec): AnalysisResults {
 }
 
 /** A control summary with a primary metric and two side-effect metrics for every model. */
-export function fixtureControl(models: readonly string[], sources: readonly string[], targets: readonly string[]): ControlSummary {
-  const curves: ControlSummary["curves"] = [];
+export function fixtureControl(models: readonly string[], sources: readonly string[], targets: readonly string[]): ControlCurves {
+  const curves: ControlCurves["curves"] = [];
   for (const model of models) {
     for (const source of sources) {
       for (const target of targets) {

@@ -19,9 +19,10 @@ export function buildStoreForChild(): string {
     ...readdirSync(join(repo, "src", "store"))
       .filter((f) => f.endsWith(".ts"))
       .map((f) => join("src", "store", f)),
-    join("src", "gguf", "f16.ts"),
+    ...readdirSync(join(repo, "src", "util"))
+      .filter((f) => f.endsWith(".ts"))
+      .map((f) => join("src", "util", f)),
     join("src", "data", "types.ts"),
-    join("src", "util", "output.ts"),
   ];
   const hash = createHash("sha256");
   for (const s of sources) hash.update(s).update(readFileSync(join(repo, s)));

@@ -3,7 +3,7 @@
 
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { Rng } from "../../gguf/rng.js";
+import { Rng } from "../../util/rng.js";
 import { CsvError, field, readCsvFile, readCsvTable, type CsvTable } from "../csv.js";
 import { ReportBuilder } from "../report.js";
 import type { LoadedPairs } from "../types.js";

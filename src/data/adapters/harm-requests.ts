@@ -16,7 +16,7 @@
 
 import { join } from "node:path";
 import { ReportBuilder } from "../report.js";
-import { Rng } from "../../gguf/rng.js";
+import { Rng } from "../../util/rng.js";
 import { shuffleInPlace } from "../splits.js";
 import type { LoadedPairs } from "../types.js";
 import { mTruthfulqaAdapter } from "./m-truthfulqa.js";

@@ -2,6 +2,7 @@
 // lines {"id","lang","text"} on stdin and writes one line per input, a number in [0, 1] or {"score": x}, in order.
 // The refusal judge cannot measure toxicity; a separate judge that is not the steered model can.
 import { spawn } from "node:child_process";
+import { AbortError, ValuelensError } from "../../util/errors.js";
 
 export interface TextClassifier {
   /** Name recorded with the results (e.g. the command). */
@@ -10,8 +11,11 @@ export interface TextClassifier {
   score(items: ReadonlyArray<{ id: string; lang: string; text: string }>, opts?: { signal?: AbortSignal }): Promise<number[]>;
 }
 
-export class ClassifierError extends Error {
-  readonly code = "VALUELENS_CLASSIFIER";
+/** A user classifier that failed: non-zero exit, wrong number of lines, or a score outside [0, 1]. */
+export class ClassifierError extends ValuelensError {
+  constructor(message: string) {
+    super("VALUELENS_CLASSIFIER", message);
+  }
 }
 
 function parseScore(line: string, i: number, name: string): number {
@@ -42,7 +46,7 @@ export function commandClassifier(command: string): TextClassifier {
         let err = "";
         child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
         child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
-        child.on("error", (e) => reject(e.name === "AbortError" ? e : new ClassifierError(`classifier '${command}': ${e.message}`)));
+        child.on("error", (e) => reject(e.name === "AbortError" ? new AbortError(undefined, { cause: e }) : new ClassifierError(`classifier '${command}': ${e.message}`)));
         // The command may exit before reading everything; its exit status says what went wrong.
         child.stdin.on("error", () => undefined);
         child.on("close", (code) => {

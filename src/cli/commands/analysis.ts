@@ -1,17 +1,17 @@
 // `valuelens extract | recognize | similarity | transfer | correlate`: thin commands over src/pipeline.
-import { MODEL_PRESETS, presetForModel, PROPORTION_METHODS, type Interval, type ModelFamily } from "../analysis/index.js";
-import { EXTRACT_METHODS, RANDOM_VARIANTS, type ExtractMethod } from "../extract/index.js";
-import { analyze, selectVectors, similarityFromVectors, type AnalyzeOptions } from "../pipeline/analyze.js";
-import { extractToStore } from "../pipeline/extract.js";
-import { similarityIntervals, type SimilarityIntervalResults } from "../pipeline/similarity-intervals.js";
-import type { Lang2vecType } from "../analysis/lang2vec.js";
-import { MissingDataError } from "../pipeline/sources.js";
-import { readVectors, type VectorFile } from "../store/index.js";
-import { createProgress, type ProgressMode } from "../progress/progress.js";
-import { checkChoices, choiceFlag, didYouMean, intFlag, listFlag, parseCommand, required, UsageError, type CommandSpec, type FlagTable, type FlagValues } from "./args.js";
-import { claimOutput } from "./outputs.js";
-import { missingMessage } from "./pairs.js";
-import { fewPairsWarning, fixed, formatMatrix, formatTable, percent } from "./table.js";
+import { MODEL_PRESETS, presetForModel, PROPORTION_METHODS, type Interval, type ModelFamily } from "../../analysis/index.js";
+import { EXTRACT_METHODS, RANDOM_VARIANTS, type ExtractMethod } from "../../extract/index.js";
+import { analyze, selectVectors, similarityFromVectors, type AnalyzeOptions } from "../../pipeline/analyze.js";
+import { extractToStore } from "../../pipeline/extract.js";
+import { similarityIntervals, type SimilarityIntervalResults } from "../../pipeline/similarity-intervals.js";
+import type { Lang2vecType } from "../../analysis/lang2vec.js";
+import { MissingDataError } from "../../pipeline/sources.js";
+import { readVectors, type VectorFile } from "../../store/index.js";
+import { createProgress, type ProgressMode } from "../../progress/progress.js";
+import { checkChoices, choiceFlag, didYouMean, intFlag, listFlag, parseCommand, required, UsageError, type CommandSpec, type FlagTable, type FlagValues } from "../args.js";
+import { claimOutput } from "../outputs.js";
+import { missingMessage } from "../pairs.js";
+import { fewPairsWarning, fixed, formatMatrix, formatTable, percent } from "../table.js";
 
 // One table of every analysis flag; each command's spec picks the ones that apply to it.
 export const ANALYSIS_FLAGS = {

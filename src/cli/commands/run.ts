@@ -1,13 +1,14 @@
 // `valuelens run MANIFEST` and `valuelens merge DIR…`: scripted experiment grids, sharded over a cluster.
-import { choiceFlag, intFlag, parseCommand, UsageError, type CommandSpec } from "../cli/args.js";
-import { InterruptedError, interruptSignal } from "../cli/engine-flags.js";
-import { fixed, percent } from "../cli/table.js";
-import type { ProgressMode } from "../progress/progress.js";
-import type { RunSummary } from "./finalize.js";
-import { loadManifest, ManifestError } from "./manifest.js";
-import { mergeRuns } from "./merge.js";
-import { runManifest } from "./runner.js";
-import { parseShard, shardFromEnv, type Shard } from "./shard.js";
+import { choiceFlag, intFlag, parseCommand, UsageError, type CommandSpec } from "../args.js";
+import { interruptSignal } from "../engine-flags.js";
+import { fixed, percent } from "../table.js";
+import type { ProgressMode } from "../../progress/progress.js";
+import type { RunSummary } from "../../run/finalize.js";
+import { loadManifest, ManifestError } from "../../run/manifest.js";
+import { mergeRuns } from "../../run/merge.js";
+import { runManifest } from "../../run/runner.js";
+import { parseShard, shardFromEnv, type Shard } from "../../run/shard.js";
+import { AbortError } from "../../util/errors.js";
 
 export const runSpec = {
   name: "run",
@@ -101,7 +102,7 @@ export async function runCommand(argv: string[]): Promise<void> {
     const summary = await runManifest(loaded.manifest, { out: values.out, baseDir: loaded.baseDir, progress, signal: interrupt.signal, ...(shard ? { shard } : {}) });
     process.stdout.write(values.json ? JSON.stringify(summary) + "\n" : describeSummary(summary));
   } catch (e) {
-    if (interrupt.signal.aborted) throw new InterruptedError(`interrupted; finished cells and the captured part are kept in ${values.out} — run the same command again to resume`);
+    if (interrupt.signal.aborted) throw new AbortError(`interrupted; finished cells and the captured part are kept in ${values.out} — run the same command again to resume`);
     throw e;
   } finally {
     interrupt.dispose();
@@ -117,7 +118,7 @@ export async function mergeCommand(argv: string[]): Promise<void> {
     const summary = await mergeRuns(positionals, { out: values.out, progress: progressMode(values.progress), signal: interrupt.signal });
     process.stdout.write(values.json ? JSON.stringify(summary) + "\n" : describeSummary(summary));
   } catch (e) {
-    if (interrupt.signal.aborted) throw new InterruptedError(`interrupted; nothing of the merge in ${values.out} is final — run the same command again`);
+    if (interrupt.signal.aborted) throw new AbortError(`interrupted; nothing of the merge in ${values.out} is final — run the same command again`);
     throw e;
   } finally {
     interrupt.dispose();

@@ -1,7 +1,7 @@
 // `valuelens info MODEL.gguf`: what llama.cpp sees in a model, and how this build runs it.
-import { loadModel } from "../engine/model.js";
-import { native, type NativeBackendInfo } from "../engine/native.js";
-import { parseCommand, UsageError, type CommandSpec } from "./args.js";
+import { loadModel } from "../../engine/model.js";
+import { native, type NativeBackendInfo } from "../../engine/native.js";
+import { parseCommand, UsageError, type CommandSpec } from "../args.js";
 
 export const infoSpec = {
   name: "info",

@@ -1,9 +1,9 @@
 // `valuelens demo`: synthetic planted models + built-in multilingual data → the full pipeline → report.html.
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { intFlag, parseCommand, UsageError, type CommandSpec } from "../cli/args.js";
-import { claimOutput } from "../cli/outputs.js";
-import { DEMO_FAMILIES, runDemo } from "./demo.js";
+import { intFlag, parseCommand, UsageError, type CommandSpec } from "../args.js";
+import { claimOutput } from "../outputs.js";
+import { DEMO_FAMILIES, runDemo } from "../../demo/demo.js";
 
 export const demoSpec = {
   name: "demo",

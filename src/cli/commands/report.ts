@@ -1,9 +1,9 @@
 // `valuelens report INPUT`: analysis results → self-contained HTML report + figures (SVG, PNG).
 import { stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { parseCommand, UsageError, type CommandSpec } from "../cli/args.js";
-import { claimOutput } from "../cli/outputs.js";
-import { buildReport, loadRunResults } from "./index.js";
+import { parseCommand, UsageError, type CommandSpec } from "../args.js";
+import { claimOutput } from "../outputs.js";
+import { buildReport, loadRunResults } from "../../report/index.js";
 
 export const reportSpec = {
   name: "report",

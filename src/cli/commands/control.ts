@@ -1,19 +1,19 @@
 // `valuelens control`: the cross-lingual control experiment from the command line (a thin wrapper over control()).
 import { readFile } from "node:fs/promises";
-import { chatTemplate, RAW_TEMPLATE, resolveTemplate, templateForModel, type PromptTemplate } from "../data/templates.js";
-import type { VectorMethod } from "../store/index.js";
+import type { VectorMethod } from "../../store/index.js";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { choiceFlag, intFlag, listFlag, numFlag, parseCommand, UsageError, type CommandSpec, type FlagValues } from "../cli/args.js";
-import { engineFlags, InterruptedError, interruptSignal, openEngine, progressFor } from "../cli/engine-flags.js";
-import { claimOutput } from "../cli/outputs.js";
-import { fixed, formatTable } from "../cli/table.js";
-import { control, CONTROL_TABLE, type ControlEstimate, type ControlMetric, type ControlSummary } from "./control.js";
-import { loadPromptDataset, loadPromptsJsonl, PROMPT_DATASET_CONCEPT, PROMPT_DATASETS, type ControlPrompt, type PromptDataset } from "./prompts.js";
-import { parseLayerSpec } from "./steer.js";
-import { checkContinuations, type Continuations } from "./scorers/preference.js";
-import { commandClassifier } from "./scorers/classifier.js";
-import { parseLayerSite, type LayerSite } from "../engine/layers.js";
+import { choiceFlag, intFlag, listFlag, numFlag, parseCommand, UsageError, type CommandSpec, type FlagValues } from "../args.js";
+import { engineFlags, interruptSignal, openEngine, progressFor, templateFlag } from "../engine-flags.js";
+import { claimOutput } from "../outputs.js";
+import { fixed, formatTable } from "../table.js";
+import { control, CONTROL_TABLE, type ControlEstimate, type ControlMetric, type ControlSummary } from "../../steer/control.js";
+import { loadPromptDataset, loadPromptsJsonl, PROMPT_DATASET_CONCEPT, PROMPT_DATASETS, type ControlPrompt, type PromptDataset } from "../../steer/prompts.js";
+import { parseLayerSpec } from "../../steer/steer.js";
+import { checkContinuations, type Continuations } from "../../steer/scorers/preference.js";
+import { commandClassifier } from "../../steer/scorers/classifier.js";
+import { parseLayerSite, type LayerSite } from "../../engine/layers.js";
+import { AbortError } from "../../util/errors.js";
 
 export const controlSpec = {
   name: "control",
@@ -233,14 +233,7 @@ async function controlLocked(
     } catch (e) {
       throw new UsageError(`--layers: ${(e as Error).message}`);
     }
-    let template: PromptTemplate;
-    const spec = values.template ?? (dataset === "rtp-lx" ? "raw" : "auto");
-    if (spec === "auto") template = templateForModel({ arch: model.arch, name: model.name });
-    else if (spec === "gguf") {
-      if (!model.chatTemplate) throw new UsageError("--template gguf: this model has no chat template in its metadata");
-      template = chatTemplate(model.chatTemplate);
-    } else if (spec === "raw") template = RAW_TEMPLATE;
-    else template = resolveTemplate(spec);
+    const template = templateFlag(values.template ?? (dataset === "rtp-lx" ? "raw" : "auto"), model);
     const scoring = await model.createSession({ contextSize: session.contextSize, batchSize: session.batchSize, maxSequences: session.maxSequences });
     try {
       const { summary } = await control({
@@ -277,7 +270,7 @@ async function controlLocked(
       scoring.dispose();
     }
   } catch (e) {
-    if (interrupt.signal.aborted) throw new InterruptedError(values.out ? `interrupted; finished rows are kept in ${values.out}/${CONTROL_TABLE}.partial — re-run with --resume to continue` : "interrupted");
+    if (interrupt.signal.aborted) throw new AbortError(values.out ? `interrupted; finished rows are kept in ${values.out}/${CONTROL_TABLE}.partial — re-run with --resume to continue` : "interrupted");
     throw e;
   } finally {
     interrupt.dispose();

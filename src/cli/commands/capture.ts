@@ -1,15 +1,15 @@
 // `valuelens capture`: contrastive pairs → templated texts → residual stream → Arrow activation file.
-import { captureTexts, pairGroups } from "../data/pairs.js";
-import { splitByItem } from "../data/splits.js";
-import { resolveTemplate, chatTemplate, templateForModel, type PromptTemplate } from "../data/templates.js";
-import type { Split } from "../data/types.js";
-import { captureToStore } from "../pipeline/capture.js";
-import { ADAPTERS } from "../data/adapters.js";
-import { limitUnits } from "../pipeline/sources.js";
-import { checkChoices, choiceFlag, intFlag, listFlag, numFlag, parseCommand, required, UsageError, type CommandSpec, type FlagValues } from "./args.js";
-import { engineFlags, InterruptedError, interruptSignal, openEngine, parseLayers, progressFor } from "./engine-flags.js";
-import { claimOutput } from "./outputs.js";
-import { loadCliPairs, loadReportLines, writeLoadReport } from "./pairs.js";
+import { captureTexts, pairGroups } from "../../data/pairs.js";
+import { splitByItem } from "../../data/splits.js";
+import type { Split } from "../../data/types.js";
+import { captureToStore } from "../../pipeline/capture.js";
+import { ADAPTERS } from "../../data/adapters.js";
+import { limitUnits } from "../../pipeline/sources.js";
+import { checkChoices, choiceFlag, intFlag, listFlag, numFlag, parseCommand, required, UsageError, type CommandSpec, type FlagValues } from "../args.js";
+import { engineFlags, interruptSignal, layersFlag, openEngine, progressFor, templateFlag } from "../engine-flags.js";
+import { claimOutput } from "../outputs.js";
+import { loadCliPairs, loadReportLines, writeLoadReport } from "../pairs.js";
+import { AbortError } from "../../util/errors.js";
 
 export const captureSpec = {
   name: "capture",
@@ -92,14 +92,8 @@ async function captureLocked(
   const { model, session } = await openEngine(values);
   const interrupt = interruptSignal();
   try {
-    let template: PromptTemplate;
-    const spec = values.template ?? "auto";
-    if (spec === "auto") template = templateForModel({ arch: model.arch, name: model.name });
-    else if (spec === "gguf") {
-      if (!model.chatTemplate) throw new UsageError("--template gguf: this model has no chat template in its metadata");
-      template = chatTemplate(model.chatTemplate);
-    } else template = resolveTemplate(spec);
-    const layers = parseLayers(values.layers, model.nLayer);
+    const template = templateFlag(values.template ?? "auto", model);
+    const layers = layersFlag(values.layers, model.nLayer);
     const texts = captureTexts(split.pairs, template, { splits });
     const counts = Object.values(split.counts).reduce((a, c) => ({ train: a.train + c.train, val: a.val + c.val, test: a.test + c.test }), { train: 0, val: 0, test: 0 });
     const result = await captureToStore({
@@ -139,7 +133,7 @@ async function captureLocked(
       for (const line of loadReportLines(loaded.report, reportFile)) process.stdout.write(`  ${line}\n`);
     }
   } catch (e) {
-    if (interrupt.signal.aborted) throw new InterruptedError(`interrupted; the finished part is kept in ${out}.partial — re-run with --resume to continue`);
+    if (interrupt.signal.aborted) throw new AbortError(`interrupted; the finished part is kept in ${out}.partial — re-run with --resume to continue`);
     throw e;
   } finally {
     interrupt.dispose();

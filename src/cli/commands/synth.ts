@@ -1,11 +1,10 @@
 // `valuelens synth`: write a synthetic llama-architecture GGUF (optionally with planted concepts).
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
-import { packageRoot } from "../engine/native.js";
-import { synthModel } from "../gguf/index.js";
-import { synthPlantedModel, type PlantSpec } from "../synth/planted.js";
-import { choiceFlag, intFlag, numFlag, parseCommand, required, UsageError, type CommandSpec } from "./args.js";
-import { claimOutput } from "./outputs.js";
+import { vocabPath } from "../../synth/vocab.js";
+import { synthModel } from "../../gguf/index.js";
+import { synthPlantedModel, type PlantSpec } from "../../synth/planted.js";
+import { choiceFlag, intFlag, numFlag, parseCommand, required, UsageError, type CommandSpec } from "../args.js";
+import { claimOutput } from "../outputs.js";
 
 export const synthSpec = {
   name: "synth",
@@ -33,11 +32,6 @@ export const synthSpec = {
   },
 } as const satisfies CommandSpec;
 
-export function vocabPath(v: string): string | undefined {
-  if (v === "builtin") return undefined;
-  if (/^[a-z0-9-]+$/.test(v) && !v.endsWith(".gguf")) return join(packageRoot(), "vendor", "llama.cpp", "models", `ggml-vocab-${v}.gguf`);
-  return v;
-}
 
 export async function synthCommand(argv: string[]): Promise<void> {
   const { values } = parseCommand(synthSpec, argv);

@@ -1,13 +1,13 @@
 // `valuelens data list | fetch | stats`: the dataset adapters, canonical downloads, and per-language statistics.
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { ADAPTERS } from "../data/adapters.js";
-import { fetchDataset, DEFAULT_MIRROR } from "../data/fetch.js";
-import { datasetStats, type LanguageStats } from "../data/stats.js";
-import { loadModel } from "../engine/model.js";
-import { loadDatasets } from "../pipeline/datasets.js";
-import { checkChoices, didYouMean, listFlag, parseCommand, UsageError, type CommandSpec } from "./args.js";
-import { formatTable } from "./table.js";
+import { ADAPTERS } from "../../data/adapters.js";
+import { fetchDataset, DEFAULT_MIRROR } from "../../data/fetch.js";
+import { datasetStats, type LanguageStats } from "../../data/stats.js";
+import { loadModel } from "../../engine/model.js";
+import { loadDatasets } from "../../pipeline/datasets.js";
+import { checkChoices, didYouMean, listFlag, parseCommand, UsageError, type CommandSpec } from "../args.js";
+import { formatTable } from "../table.js";
 
 const listSpec = {
   name: "data list",

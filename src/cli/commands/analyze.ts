@@ -1,11 +1,11 @@
 // `valuelens analyze`: activations + vectors → every analysis table in the shape a run writes, for `report`.
 import { basename } from "node:path";
-import { analyze } from "../pipeline/analyze.js";
-import { writeJsonAtomic } from "../util/output.js";
+import { analyze } from "../../pipeline/analyze.js";
+import { writeJsonAtomic } from "../../util/output.js";
 import { ANALYSIS_FLAGS as F, analysisOptions } from "./analysis.js";
-import { parseCommand, required, UsageError, type CommandSpec } from "./args.js";
-import { claimOutput } from "./outputs.js";
-import { fewPairsWarning, fixed, percent } from "./table.js";
+import { parseCommand, required, UsageError, type CommandSpec } from "../args.js";
+import { claimOutput } from "../outputs.js";
+import { fewPairsWarning, fixed, percent } from "../table.js";
 
 export const analyzeSpec = {
   name: "analyze",

@@ -1,7 +1,7 @@
 // `valuelens quantize IN.gguf OUT.gguf --type Q4_K_M`: llama.cpp's quantizer, e.g. to ask whether a concept
 // survives quantization (capture the same pairs from each file and compare the vectors).
-import { QUANT_TYPES, quantize, type QuantType } from "../engine/quantize.js";
-import { choiceFlag, intFlag, parseCommand, UsageError, type CommandSpec } from "./args.js";
+import { QUANT_TYPES, quantize, type QuantType } from "../../engine/quantize.js";
+import { choiceFlag, intFlag, parseCommand, UsageError, type CommandSpec } from "../args.js";
 
 export const quantizeSpec = {
   name: "quantize",
