@@ -131,4 +131,9 @@ Napi::Int32Array to_int32_array(Napi::Env env, const std::vector<int32_t> & data
     return arr;
 }
 
+void check_token_ids(const std::vector<llama_token> & tokens, int n_vocab, const std::string & what) {
+    for (llama_token t : tokens)
+        if (t < 0 || t >= n_vocab) throw Failure(what + "token id " + std::to_string(t) + " outside the vocabulary");
+}
+
 }  // namespace vl

@@ -9,6 +9,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace vl {
@@ -98,5 +99,18 @@ struct AddonData {
     Napi::FunctionReference model_ctor;
     Napi::FunctionReference session_ctor;
 };
+
+// Starts an async worker and returns its promise. Node-API's AsyncWorker deletes itself after OnOK/OnError, so
+// this is the one place that allocates one.
+template <class Worker, class... Args>
+Napi::Promise queue_worker(Napi::Env env, Args &&... args) {
+    auto * worker = new Worker(env, std::forward<Args>(args)...);
+    Napi::Promise p = worker->promise();
+    worker->Queue();
+    return p;
+}
+
+// Every token id in [0, n_vocab), else a Failure: "<what>token id N outside the vocabulary".
+void check_token_ids(const std::vector<llama_token> & tokens, int n_vocab, const std::string & what);
 
 }  // namespace vl

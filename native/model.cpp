@@ -273,10 +273,7 @@ Napi::Value Model::Load(const Napi::CallbackInfo & info) {
         if (o.Has("vocabOnly")) opts.vocab_only = o.Get("vocabOnly").ToBoolean().Value();
         if (o.Has("checkTensors")) opts.check_tensors = o.Get("checkTensors").ToBoolean().Value();
     }
-    auto * worker = new LoadWorker(env, std::move(opts));  // AsyncWorker deletes itself when done
-    Napi::Promise p = worker->promise();
-    worker->Queue();
-    return p;
+    return queue_worker<LoadWorker>(env, std::move(opts));
 }
 
 const llama_model & Model::live(Napi::Env env) const {

@@ -96,10 +96,7 @@ Napi::Value Quantize(const Napi::CallbackInfo & info) {
     }
     opts.allow_requantize = o.Has("allowRequantize") && o.Get("allowRequantize").ToBoolean().Value();
     opts.pure = o.Has("pure") && o.Get("pure").ToBoolean().Value();
-    auto * w = new QuantizeWorker(env, std::move(opts));  // AsyncWorker deletes itself after OnOK/OnError
-    Napi::Promise p = w->promise();
-    w->Queue();
-    return p;
+    return queue_worker<QuantizeWorker>(env, std::move(opts));
 }
 
 }  // namespace vl

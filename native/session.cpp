@@ -160,8 +160,7 @@ class CaptureWorker : public SessionWorker {
                 throw Failure("text " + std::to_string(i) + " has " + std::to_string(tk.size()) +
                               " tokens, more than the session's batchSize (" + std::to_string(s.n_batch) + ")");
             }
-            for (llama_token t : tk)
-                if (t < 0 || t >= n_vocab) throw Failure("text " + std::to_string(i) + " has token id " + std::to_string(t) + " outside the vocabulary");
+            check_token_ids(tk, n_vocab, "text " + std::to_string(i) + " has ");
         }
         token_counts_.resize(n_texts);
         row_offsets_.assign(n_texts + 1, 0);
@@ -274,8 +273,7 @@ class LogprobsWorker : public SessionWorker {
         if (prompt_.empty()) throw Failure("logprobs: the prompt has no tokens (a continuation needs at least one token before it)");
         std::vector<llama_token> all(prompt_);
         all.insert(all.end(), cont_.begin(), cont_.end());
-        for (llama_token t : all)
-            if (t < 0 || t >= n_vocab) throw Failure("logprobs: token id " + std::to_string(t) + " outside the vocabulary");
+        check_token_ids(all, n_vocab, "logprobs: ");
         if (all.size() > s.n_ctx) throw Failure("logprobs: prompt + continuation (" + std::to_string(all.size()) + " tokens) exceed contextSize");
         llama_memory_t mem = llama_get_memory(s.ctx.get());
         s.end_generation();  // the memory is cleared: any generation in progress is over
@@ -376,8 +374,7 @@ class GenStartWorker : public SessionWorker {
         size_t total = 0;
         for (size_t i = 0; i < prompts_.size(); i++) {
             if (prompts_[i].empty()) throw Failure("generate: prompt " + std::to_string(i) + " has no tokens");
-            for (llama_token t : prompts_[i])
-                if (t < 0 || t >= n_vocab) throw Failure("generate: token id " + std::to_string(t) + " outside the vocabulary");
+            check_token_ids(prompts_[i], n_vocab, "generate: ");
             total += prompts_[i].size();
         }
         if (total > s.n_ctx) throw Failure("generate: the prompts (" + std::to_string(total) + " tokens) exceed contextSize (" + std::to_string(s.n_ctx) + ")");
@@ -621,10 +618,7 @@ Napi::Value Session::Create(Napi::Env env, std::shared_ptr<llama_model> model, N
     }
     c.hooks = get_bool_opt(o, "hooks", true);
     c.offloaded = offloaded;
-    auto * worker = new CreateWorker(env, std::move(model), c);  // AsyncWorker deletes itself when done
-    Napi::Promise p = worker->promise();
-    worker->Queue();
-    return p;
+    return queue_worker<CreateWorker>(env, std::move(model), c);
 }
 
 Session::Session(const Napi::CallbackInfo & info) : Napi::ObjectWrap<Session>(info) {
@@ -711,10 +705,7 @@ Napi::Value Session::Capture(const Napi::CallbackInfo & info) {
     in.add_special = get_bool_opt(o, "addSpecial", true, "capture: ");
     in.parse_special = get_bool_opt(o, "parseSpecial", false, "capture: ");
     acquire(env);
-    auto * worker = new CaptureWorker(env, core_, std::move(in));  // AsyncWorker deletes itself when done
-    Napi::Promise p = worker->promise();
-    worker->Queue();
-    return p;
+    return queue_worker<CaptureWorker>(env, core_, std::move(in));
 }
 
 Napi::Value Session::SetSteering(const Napi::CallbackInfo & info) {
@@ -800,10 +791,7 @@ Napi::Value Session::Logprobs(const Napi::CallbackInfo & info) {
     auto prompt = int32_vec(env, info[0], "logprobs: prompt");
     auto cont = int32_vec(env, info[1], "logprobs: continuation");
     acquire(env);
-    auto * worker = new LogprobsWorker(env, core_, std::move(prompt), std::move(cont));  // self-deleting AsyncWorker
-    Napi::Promise p = worker->promise();
-    worker->Queue();
-    return p;
+    return queue_worker<LogprobsWorker>(env, core_, std::move(prompt), std::move(cont));
 }
 
 Napi::Value Session::GenStart(const Napi::CallbackInfo & info) {
@@ -826,19 +814,13 @@ Napi::Value Session::GenStart(const Napi::CallbackInfo & info) {
         p.grammar = o.Get("grammar").As<Napi::String>().Utf8Value();
     }
     acquire(env);
-    auto * worker = new GenStartWorker(env, core_, std::move(prompts), std::move(p));  // self-deleting AsyncWorker
-    Napi::Promise pr = worker->promise();
-    worker->Queue();
-    return pr;
+    return queue_worker<GenStartWorker>(env, core_, std::move(prompts), std::move(p));
 }
 
 Napi::Value Session::GenStep(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     acquire(env);
-    auto * worker = new GenStepWorker(env, core_);  // self-deleting AsyncWorker
-    Napi::Promise p = worker->promise();
-    worker->Queue();
-    return p;
+    return queue_worker<GenStepWorker>(env, core_);
 }
 
 Napi::Value Session::GenStop(const Napi::CallbackInfo & info) {

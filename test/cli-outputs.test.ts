@@ -97,7 +97,9 @@ describe("numbers and suggestions (no model needed)", () => {
     expect(rec.stdout).toMatch(/--cross-lingual/);
     expect(rec.stdout).not.toMatch(/--family|--layer /);
     const sim = await runCli(["help", "similarity"]);
-    expect(sim.stdout).not.toMatch(/--activations|--bootstrap|--ties/);
+    expect(sim.stdout).not.toMatch(/--bootstrap|--ties/);
+    // --activations only for the similarity intervals, which resample its training pairs.
+    expect(sim.stdout).toMatch(/--intervals N/);
     expect(sim.stdout).toMatch(/--layer K/);
     const typo = await runCli(["captur"]);
     expect(typo.code).toBe(2);
