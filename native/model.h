@@ -16,8 +16,6 @@ class Model : public Napi::ObjectWrap<Model> {
 
     std::shared_ptr<llama_model> handle() const { return model_; }
     bool vocab_only() const { return vocab_only_; }
-    // Some layers run on a GPU device (not RPC, not the CPU).
-    bool offloaded() const { return offloaded_; }
 
   private:
     Napi::Value Info(const Napi::CallbackInfo & info);
@@ -31,7 +29,7 @@ class Model : public Napi::ObjectWrap<Model> {
 
     std::shared_ptr<llama_model> model_;
     bool vocab_only_ = false;
-    bool offloaded_ = false;
+    bool offloaded_ = false;  // some layers run on a GPU device (not RPC, not the CPU)
     int64_t external_bytes_ = 0;
 };
 

@@ -53,7 +53,8 @@ export function templateFlag(spec: string, model: TemplateModel): PromptTemplate
   }
 }
 
-export function progressFor(v: EngineValues) {
+/** The progress reporter a command's --progress flag asks for (auto: a bar on a TTY, nothing otherwise). */
+export function progressFor(v: { progress?: string }) {
   return createProgress(choiceFlag("progress", v.progress, ["auto", "bar", "json", "none"] as const, "auto") as ProgressMode);
 }
 

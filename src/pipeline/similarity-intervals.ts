@@ -67,7 +67,6 @@ export async function similarityIntervals(opts: SimilarityIntervalOptions): Prom
   if (opts.layer !== undefined && !layers.includes(opts.layer)) throw new Error(`similarity intervals: layer ${opts.layer} is not among the layers (${layers.join(", ")})`);
   let concepts: string[] | undefined = opts.concepts ? [...opts.concepts] : undefined;
   let langs: string[] | undefined = opts.langs ? [...opts.langs] : undefined;
-  const pairsOf = (l: readonly string[]) => langPairs(l);
   // Per concept: resamples (fixed once the concept's items are known) and running per-layer results.
   const state = new Map<string, { resamples: ReturnType<typeof resampleClusters>; items: number; perLayer: Map<string, { full: Float64Array; boot: Float64Array[] }> }>();
   const clusterOf = (concept: string) => (id: string) => groups?.[concept]?.[id] ?? id;
@@ -105,7 +104,7 @@ export async function similarityIntervals(opts: SimilarityIntervalOptions): Prom
   }
   opts.progress?.finish();
   if (!langs || langs.length < 2 || !concepts) throw new Error("similarity intervals: need at least two languages");
-  const pairs = pairsOf(langs);
+  const pairs = langPairs(langs);
   const P = pairs.length;
   const maxOf = (xs: Float64Array[]) => {
     const out = new Float64Array(P).fill(-Infinity);

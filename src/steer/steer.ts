@@ -275,22 +275,28 @@ export async function residualNorms(activationsPath: string, opts: ResidualNormO
   const byLayer = new Map<string, number[]>();
   const filter: ActivationFilter = { ...opts.filter, ...(opts.layers ? { layers: opts.layers } : {}) };
   for await (const b of readActivations(activationsPath, filter)) {
-    const d = b.nEmbd;
     for (let i = 0; i < b.nRows; i++) {
-      let s = 0;
-      for (let k = i * d; k < (i + 1) * d; k++) s += b.vectors[k] * b.vectors[k];
       let list = byLayer.get(b.layer[i]);
       if (!list) byLayer.set(b.layer[i], (list = []));
-      list.push(Math.sqrt(s));
+      list.push(rowNorm(b.vectors, i, b.nEmbd));
     }
   }
   if (byLayer.size === 0) throw new Error(`${activationsPath}: no activation rows${opts.layers ? ` for layers ${opts.layers.join(", ")}` : ""}`);
   const out = new Map<string, number>();
-  for (const [layer, norms] of byLayer) {
-    if ((opts.statistic ?? "median") === "mean") out.set(layer, norms.reduce((a, b) => a + b, 0) / norms.length);
-    else out.set(layer, percentile(Float64Array.from(norms).sort(), 0.5));
-  }
+  for (const [layer, norms] of byLayer) out.set(layer, typicalNorm(Float64Array.from(norms), opts.statistic));
   return out;
+}
+
+/** L2 norm of row i of a row-major [rows × d] matrix. */
+function rowNorm(x: ArrayLike<number>, i: number, d: number): number {
+  let s = 0;
+  for (let k = i * d; k < (i + 1) * d; k++) s += x[k] * x[k];
+  return Math.sqrt(s);
+}
+
+/** The median (default; robust to outlier rows) or mean of the norms (sorted in place). */
+function typicalNorm(norms: Float64Array, statistic: "median" | "mean" = "median"): number {
+  return statistic === "mean" ? norms.reduce((a, b) => a + b, 0) / norms.length : percentile(norms.sort(), 0.5);
 }
 
 /**
@@ -318,13 +324,8 @@ export async function measureResidualNorms(
   const out = new Map<string, number>();
   for (const site of sites) {
     const x = acts.layer(site);
-    const norms = new Float64Array(x.length / d);
-    for (let i = 0; i < norms.length; i++) {
-      let s = 0;
-      for (let k = i * d; k < (i + 1) * d; k++) s += x[k] * x[k];
-      norms[i] = Math.sqrt(s);
-    }
-    out.set(String(site), (opts.statistic ?? "median") === "mean" ? norms.reduce((a, b) => a + b, 0) / norms.length : percentile(norms.sort(), 0.5));
+    const norms = Float64Array.from({ length: x.length / d }, (_, i) => rowNorm(x, i, d));
+    out.set(String(site), typicalNorm(norms, opts.statistic));
   }
   return out;
 }

@@ -7,8 +7,8 @@ import { similarityIntervals, type SimilarityIntervalResults } from "../../pipel
 import type { Lang2vecType } from "../../analysis/lang2vec.js";
 import { MissingDataError } from "../../pipeline/sources.js";
 import { readVectors, type VectorFile } from "../../store/index.js";
-import { createProgress, type ProgressMode } from "../../progress/progress.js";
 import { checkChoices, choiceFlag, didYouMean, intFlag, listFlag, parseCommand, required, UsageError, type CommandSpec, type FlagTable, type FlagValues } from "../args.js";
+import { progressFor } from "../engine-flags.js";
 import { claimOutput } from "../outputs.js";
 import { missingMessage } from "../pairs.js";
 import { fewPairsWarning, fixed, formatMatrix, formatTable, percent } from "../table.js";
@@ -62,7 +62,7 @@ export async function extractCommand(argv: string[]): Promise<void> {
   checkChoices("--method", methods, EXTRACT_METHODS, "method");
   const seed = intFlag("seed", values.seed, 1, 0);
   const methodOptions = { random: { variant: choiceFlag("random-variant", values["random-variant"], RANDOM_VARIANTS, "gaussian") } };
-  const progress = createProgress(choiceFlag("progress", values.progress, ["auto", "bar", "json", "none"] as const, "auto") as ProgressMode);
+  const progress = progressFor(values);
   const lock = await claimOutput(out, { kind: "file", force: values.force, what: "a vector file" });
   try {
     const r = await extractToStore({ activations, out, methods, layers: listFlag(values.layers), concepts: listFlag(values.concepts), langs: listFlag(values.langs), seed, methodOptions, progress }).catch((e: unknown) => {
@@ -158,7 +158,7 @@ export async function analysisOptions(values: AnalysisValues, crossLingual: bool
     similarityLayer: values.layer,
     ...correlationFlags(values, vf),
     mantel: { permutations: intFlag("permutations", values.permutations, 9999, 1) },
-    progress: createProgress(choiceFlag("progress", values.progress, ["auto", "bar", "json", "none"] as const, "auto") as ProgressMode),
+    progress: progressFor(values),
   };
 }
 
@@ -339,6 +339,6 @@ async function intervalsFor(
   const samples = intFlag("intervals", values.intervals, 200, 1);
   const activations = required(values.activations, "--activations", "the activation file whose training pairs --intervals resamples");
   if (o.method !== "mean_diff") throw new UsageError(`--intervals resamples mean-difference vectors; these are ${o.method} (use --method mean_diff)`);
-  const progress = createProgress(choiceFlag("progress", values.progress, ["auto", "bar", "json", "none"] as const, "auto") as ProgressMode);
+  const progress = progressFor(values);
   return similarityIntervals({ activations, samples, concepts: o.concepts, langs: o.langs, layers: o.layers, layer: o.layer, correlation: o.correlation, progress });
 }
