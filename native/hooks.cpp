@@ -192,7 +192,8 @@ int32_t checked_decode(llama_context * ctx, const llama_batch & batch, HookState
         throw Failure(with_log(std::string("llama_decode threw: ") + e.what()));
     }
     const bool stopped = h.capture && h.capture->stopped;
-    const int seen_to = stopped ? h.capture->stop_site : h.n_layer;  // blocks below this site ran
+    // blocks up to this site ran (the callback stopped the graph, or the graph ended at the highest captured site)
+    const int seen_to = stopped ? h.capture->stop_site : h.graph_top >= 0 ? h.graph_top : h.n_layer;
     h.stop_graph.store(false);
     if (!h.error.empty()) throw Failure(h.error);
     if (rc != 0 || !hooks) return rc;

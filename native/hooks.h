@@ -55,6 +55,7 @@ struct HookState {
     std::string error;                  // an exception caught inside the callback
     std::atomic<bool> cancel{false};    // the caller asked to stop
     std::atomic<bool> stop_graph{false};  // capture has all it needs: skip the rest of the graph
+    int graph_top = -1;  // graph-output capture: the graph ends at this site (-1: it runs to its end)
 };
 
 // Native site of a graph tensor name: 0..n_layer-1 for l_out-k, n_layer for result_norm, else -1.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <thread>
 
 namespace vl {
@@ -40,6 +41,89 @@ struct NoLogitsScope {
 #endif
     }
 };
+
+constexpr bool has_graph_capture() {
+#ifdef LLAMA_HAS_CAPTURE_SITES
+    return true;
+#else
+    return false;
+#endif
+}
+
+// Graph-output capture (patch 22) for one capture call: the sites are graph outputs while it runs, and never
+// after it (generation and logprobs build their graphs without them).
+struct CaptureSitesScope {
+    llama_context * ctx = nullptr;
+    HookState & h;
+    CaptureSitesScope(llama_context * c, HookState & hooks, const std::vector<int> & sites, Position mode, int top) : h(hooks) {
+#ifdef LLAMA_HAS_CAPTURE_SITES
+        std::vector<int32_t> s(sites.begin(), sites.end());
+        const int32_t m = mode == Position::Mean ? LLAMA_CAPTURE_MEAN : LLAMA_CAPTURE_ROWS;
+        if (llama_set_capture_sites(c, s.data(), (int32_t) s.size(), m) != 0) throw Failure(with_log("capture: llama_set_capture_sites failed"));
+        ctx = c;
+        h.graph_top = top;
+#else
+        (void) c, (void) sites, (void) mode, (void) top;
+        throw Failure("capture: this build has no graph-output capture (llama.cpp without LLAMA_HAS_CAPTURE_SITES)");
+#endif
+    }
+    ~CaptureSitesScope() {
+        h.graph_top = -1;
+#ifdef LLAMA_HAS_CAPTURE_SITES
+        if (ctx) llama_set_capture_sites(ctx, nullptr, 0, LLAMA_CAPTURE_ROWS);
+#endif
+    }
+    CaptureSitesScope(const CaptureSitesScope &) = delete;
+    CaptureSitesScope & operator=(const CaptureSitesScope &) = delete;
+};
+
+std::string site_name(int site, int n_layer) {
+    return site == n_layer ? std::string("result_norm") : "l_out-" + std::to_string(site);
+}
+
+#ifdef LLAMA_HAS_CAPTURE_SITES
+// Copies one decode's graph-output rows of every site into the capture's outputs (see CaptureBatch for the layout);
+// a site the graph could not gather is an error naming the reason.
+void read_graph_capture(SessionCore & s, const CaptureBatch & cap, const std::vector<int> & sites) {
+    const size_t d = (size_t) s.n_embd;
+    for (size_t k = 0; k < sites.size(); k++) {
+        const int site = sites[k];
+        const float * rows = nullptr;
+        const int32_t st = llama_get_capture(s.ctx.get(), site, &rows);
+        const std::string name = site_name(site, s.n_layer);
+        switch (st) {
+            case LLAMA_CAPTURE_OK: break;
+            case LLAMA_CAPTURE_NOT_NAMED:
+                throw Failure("capture: layer site " + name + " never fired: architecture '" + s.arch + "' does not name that tensor, so it cannot be captured");
+            case LLAMA_CAPTURE_NAMED_TWICE:
+                throw Failure("capture: layer site " + name + " is named more than once in architecture '" + s.arch + "''s graph; rows would be mixed");
+            case LLAMA_CAPTURE_SEQ_SPLIT:
+                throw Failure("capture: llama.cpp split a sequence across micro-batches, so its mean at " + name + " would be partial");
+            default:
+                throw Failure("capture: layer site " + name + " of architecture '" + s.arch + "' has an unexpected layout (status " + std::to_string(st) + ")");
+        }
+        if (!rows) throw Failure("capture: llama.cpp returned no rows for " + name);
+        std::vector<float> & out = (*cap.outputs)[k];
+        for (size_t q = 0; q < cap.seq_start.size(); q++) {
+            float * dst = out.data() + (size_t) cap.seq_row[q] * d;
+            const int start = cap.seq_start[q], len = cap.seq_len[q];
+            if (cap.mode == Position::Mean) {
+                std::memcpy(dst, rows + q * d, d * sizeof(float));  // row = sequence id = q
+            } else if (cap.mode == Position::Last) {
+                const int r = cap.out_index[(size_t) (start + len - 1)];
+                if (r < 0) throw Failure("capture: a last token was not flagged as an output");
+                std::memcpy(dst, rows + (size_t) r * d, d * sizeof(float));
+            } else {
+                for (int j = 0; j < len; j++) {
+                    const int r = cap.out_index[(size_t) (start + j)];
+                    if (r < 0) throw Failure("capture: a token needed for capture was not flagged as an output");
+                    std::memcpy(dst + (size_t) j * d, rows + (size_t) r * d, d * sizeof(float));
+                }
+            }
+        }
+    }
+}
+#endif
 
 // exp(x) for x <= 0 without branches or libm calls, so the loops below vectorise: x = n·ln2 + r
 // with |r| <= ln2/2, exp(r) by the Cephes degree-6 polynomial (~1 ulp), 2^n through the exponent bits.
@@ -185,6 +269,12 @@ class CaptureWorker : public SessionWorker {
             if (in_.mode != Position::Last && (in_.sites[k] >= s.n_layer - 1)) need_all_outputs = true;
         }
         const bool capture_only = !in_.sites.empty();
+        // Graph outputs gather the output rows, so every position needs every token flagged (the callback reads
+        // the lower blocks' full tensors instead).
+        const bool graph = capture_only && s.capture_graph;
+        // An encoder-only model's graph keeps every token (llama.cpp flags them all as outputs): map its rows so.
+        const llama_model * mdl = s.model.get();
+        if (graph && (in_.mode == Position::All || (llama_model_has_encoder(mdl) && !llama_model_has_decoder(mdl)))) need_all_outputs = true;
         // Recurrent/hybrid memories split a multi-sequence decode by sequence: one text per decode there.
         const size_t max_seqs = s.split_by_sequence ? 1 : s.n_seq_max;
 
@@ -192,6 +282,8 @@ class CaptureWorker : public SessionWorker {
         llama_memory_t mem = llama_get_memory(s.ctx.get());
         s.end_generation();  // the memory is cleared below: any generation in progress is over
         NoLogitsScope no_logits(s.ctx.get(), capture_only);
+        std::optional<CaptureSitesScope> graph_sites;
+        if (graph) graph_sites.emplace(s.ctx.get(), s.h, in_.sites, in_.mode, cap.stop_site);
         size_t next = 0;
         while (next < n_texts) {
             if (s.h.cancel.load()) throw Failure("aborted");
@@ -219,6 +311,14 @@ class CaptureWorker : public SessionWorker {
             cap.n_tokens = batch.batch.n_tokens;
             cap.n_outputs = n_out;
             llama_memory_clear(mem, false);
+            if (graph) {
+#ifdef LLAMA_HAS_CAPTURE_SITES
+                check_decode(decode(s, batch.batch), "capture");
+                read_graph_capture(s, cap, in_.sites);
+                decoded_tokens_ += cap.n_tokens;
+                continue;
+#endif
+            }
             {
                 CaptureScope scope(s.h, cap);
                 check_decode(decode(s, batch.batch), "capture");
@@ -229,7 +329,7 @@ class CaptureWorker : public SessionWorker {
             for (int site : in_.sites) {
                 const int hits = cap.hits[(size_t) site];
                 if (hits == 1) continue;
-                const std::string name = site == s.n_layer ? std::string("result_norm") : "l_out-" + std::to_string(site);
+                const std::string name = site_name(site, s.n_layer);
                 if (hits == 0) {
                     throw Failure("capture: layer site " + name + " never fired: architecture '" + s.arch +
                                   "' does not name that tensor, so it cannot be captured");
@@ -479,6 +579,7 @@ struct CreateOptions {
     llama_flash_attn_type flash = LLAMA_FLASH_ATTN_TYPE_AUTO;
     bool hooks = true;
     bool offloaded = false;
+    std::string capture_method = "auto";  // auto | graph | callback
 };
 
 // One persistent thread pool per context (see Threadpool in session.h). Where the CPU backend offers none,
@@ -544,6 +645,9 @@ class CreateWorker : public Napi::AsyncWorker {
             core_->ctx.reset(ctx);
             core_->cparams = cp;
             core_->offloaded = o_.offloaded;
+            // auto: graph outputs where layers run on a GPU (no graph cut and sync per site); on the CPU the callback,
+            // which reads the rows in place and stops the graph right after the highest site (measured: bench/capture.mjs).
+            core_->capture_graph = o_.capture_method == "graph" || (o_.capture_method == "auto" && has_graph_capture() && o_.offloaded);
             attach_threadpool(*core_, threads);
             core_->n_ctx = llama_n_ctx(ctx);
             core_->n_batch = llama_n_batch(ctx);
@@ -618,6 +722,14 @@ Napi::Value Session::Create(Napi::Env env, std::shared_ptr<llama_model> model, N
     }
     c.hooks = get_bool_opt(o, "hooks", true);
     c.offloaded = offloaded;
+    if (o.Has("captureMethod") && !o.Get("captureMethod").IsUndefined()) {
+        if (!o.Get("captureMethod").IsString()) throw Napi::TypeError::New(env, "captureMethod must be 'auto', 'graph' or 'callback'");
+        c.capture_method = o.Get("captureMethod").As<Napi::String>().Utf8Value();
+        if (c.capture_method != "auto" && c.capture_method != "graph" && c.capture_method != "callback")
+            throw Napi::RangeError::New(env, "captureMethod must be 'auto', 'graph' or 'callback' (got '" + c.capture_method + "')");
+        if (c.capture_method == "graph" && !has_graph_capture())
+            throw Napi::Error::New(env, "captureMethod 'graph' needs llama.cpp with vendor/patches/22-capture-sites.patch (LLAMA_HAS_CAPTURE_SITES); this build has none");
+    }
     return queue_worker<CreateWorker>(env, std::move(model), c);
 }
 
@@ -670,6 +782,7 @@ Napi::Value Session::Info(const Napi::CallbackInfo & info) {
     o.Set("nEmbd", core_->n_embd);
     o.Set("threads", core_->n_threads);
     o.Set("splitBySequence", core_->split_by_sequence);
+    o.Set("captureMethod", core_->capture_graph ? "graph" : "callback");
     return o;
 }
 
@@ -699,8 +812,10 @@ Napi::Value Session::Capture(const Napi::CallbackInfo & info) {
         if (std::find(in.sites.begin(), in.sites.end(), site) != in.sites.end()) throw Napi::RangeError::New(env, "capture: duplicate site " + std::to_string(site));
         in.sites.push_back(site);
     }
-    // With no sites this is a plain batched decode (the benchmark baseline), allowed without hooks.
-    if (!core_->hooks && !in.sites.empty()) throw Napi::Error::New(env, "this session was created with hooks: false and cannot capture");
+    // With no sites this is a plain batched decode (the benchmark baseline), allowed without hooks; graph-output
+    // capture needs no hook either.
+    if (!core_->hooks && !core_->capture_graph && !in.sites.empty())
+        throw Napi::Error::New(env, "this session was created with hooks: false and cannot capture through the eval callback (use captureMethod: 'graph')");
     in.mode = (Position) get_int(env, o.Get("mode"), "capture: mode", 0, 2);
     in.add_special = get_bool_opt(o, "addSpecial", true, "capture: ");
     in.parse_special = get_bool_opt(o, "parseSpecial", false, "capture: ");

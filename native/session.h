@@ -39,6 +39,9 @@ struct SessionCore {
     uint32_t n_ctx = 0, n_batch = 0, n_seq_max = 0;
     int32_t n_threads = 0;
     bool hooks = true;
+    // Capture as graph outputs (patch 22: the sites gathered on the device, one copy per micro-batch) instead of
+    // through the eval callback; see Session::Create for how it is chosen.
+    bool capture_graph = false;
     // Recurrent and hybrid memories split a decode by sequence into several micro-batches, so
     // capture decodes one sequence at a time there (rows then follow batch order).
     bool split_by_sequence = false;

@@ -53,6 +53,13 @@ export interface NativeSessionOptions {
   kvType?: "f16" | "f32" | "q8_0";
   flashAttention?: "auto" | "on" | "off";
   hooks?: boolean;
+  /**
+   * How capture reads the residual stream. "graph": the sites become graph outputs, gathered on the device and
+   * copied once per micro-batch (no graph cut or sync per site; needs the patched llama.cpp). "callback": the eval
+   * callback reads each site as it is computed and stops the graph after the highest one. "auto" (default): graph
+   * where layers run on a GPU, callback on the CPU.
+   */
+  captureMethod?: "auto" | "graph" | "callback";
 }
 
 export interface NativeSession {
@@ -67,6 +74,8 @@ export interface NativeSession {
     threads: number;
     /** Recurrent/hybrid memory: capture decodes one sequence per llama_decode. */
     splitBySequence: boolean;
+    /** The capture method in use ("auto" resolved). */
+    captureMethod: "graph" | "callback";
   };
   capture(
     texts: string[] | Int32Array[],

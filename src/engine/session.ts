@@ -169,7 +169,11 @@ export class Session {
     this.batchSize = info.batchSize;
     this.maxSequences = info.maxSequences;
     this.threads = info.threads;
+    this.captureMethod = info.captureMethod;
   }
+
+  /** How capture reads the residual stream here: "graph" outputs or the eval "callback" (see SessionOptions). */
+  readonly captureMethod: "graph" | "callback";
 
   /** Threads llama.cpp uses: the requested count clamped to the CPUs available (affinity and cgroup quota). */
   readonly threads: number;
