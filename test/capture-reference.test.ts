@@ -6,7 +6,8 @@ import { maxRelErr, tempDir, tinyModel, EXACT_SESSION } from "./helpers/fixtures
 
 const TOL = 1e-4; // max |capture − reference| / max |reference| per captured vector
 
-describe("capture vs reference forward pass", () => {
+// Both capture methods: the eval callback (the CPU default) and graph outputs (patch 22, the GPU default).
+describe.each(["callback", "graph"] as const)("capture vs reference forward pass (captureMethod %s)", (captureMethod) => {
   const tmp = tempDir();
   let model: Model;
   let session: Session;
@@ -17,7 +18,8 @@ describe("capture vs reference forward pass", () => {
   beforeAll(async () => {
     const synth = await tinyModel(tmp.dir);
     model = await loadModel(synth.path);
-    session = await model.createSession({ ...EXACT_SESSION, contextSize: 512, batchSize: 256, maxSequences: 8 });
+    session = await model.createSession({ ...EXACT_SESSION, contextSize: 512, batchSize: 256, maxSequences: 8, captureMethod });
+    expect(session.captureMethod).toBe(captureMethod);
     const ref = await loadReferenceModel(synth.path);
     tokens = texts.map((t) => model.tokenize(t));
     refs = tokens.map((t) => referenceForward(ref, Array.from(t)));

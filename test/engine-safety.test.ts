@@ -29,11 +29,11 @@ afterAll(() => {
   tmp.cleanup();
 });
 
-describe("recurrent memory (Mamba): one sequence per decode", () => {
+describe.each(["callback", "graph"] as const)("recurrent memory (Mamba): one sequence per decode (captureMethod %s)", (captureMethod) => {
   test("texts of 1 and 3+ tokens packed together get their own rows, identical to capturing each alone", async () => {
     const path = await mambaModel(tmp.dir, llamaPath);
     const m = await loadModel(path);
-    const s = await m.createSession({ contextSize: 256, batchSize: 64, maxSequences: 4, ...EXACT_SESSION });
+    const s = await m.createSession({ contextSize: 256, batchSize: 64, maxSequences: 4, ...EXACT_SESSION, captureMethod });
     try {
       expect(m.arch).toBe("mamba");
       const texts = [Int32Array.from([5]), Int32Array.from([9, 40, 77, 12]), Int32Array.from([100, 3])];
@@ -76,6 +76,17 @@ describe("architectures without the sites (EuroBERT names no l_out-k and applies
     await expect(s.capture(["hello"], { layers: [2] })).rejects.toThrow(/layer site l_out-1 never fired: architecture 'eurobert'/);
   });
 
+  test("the same with graph-output capture", async () => {
+    const g = await m.createSession({ contextSize: 128, batchSize: 64, maxSequences: 2, captureMethod: "graph" });
+    try {
+      for (const position of ["last", "mean", "all"] as const) {
+        await expect(g.capture(["hello"], { layers: [2], position })).rejects.toThrow(/layer site l_out-1 never fired: architecture 'eurobert'/);
+      }
+    } finally {
+      g.dispose();
+    }
+  });
+
   test("steering that cannot apply is rejected at the first decode", async () => {
     const v = new Float32Array(m.nEmbd).fill(0.5);
     await s.setSteering([{ layer: 2, vector: v }]);
@@ -85,6 +96,24 @@ describe("architectures without the sites (EuroBERT names no l_out-k and applies
     await s.clearSteering();
     const lp = await s.logprobs("hello", " world");
     expect(Number.isFinite(lp.total)).toBe(true);
+  });
+});
+
+describe("capture methods", () => {
+  test("captureMethod is validated; graph capture needs no eval hook, the callback does", async () => {
+    expect(session.captureMethod).toBe("callback"); // auto on the CPU
+    await expect(model.createSession({ captureMethod: "gpu" as never })).rejects.toThrow(/captureMethod must be 'auto', 'graph' or 'callback' \(got 'gpu'\)/);
+    const g = await model.createSession({ contextSize: 256, batchSize: 128, maxSequences: 4, ...EXACT_SESSION, hooks: false, captureMethod: "graph" });
+    const c = await model.createSession({ contextSize: 256, batchSize: 128, maxSequences: 4, ...EXACT_SESSION, hooks: false, captureMethod: "callback" });
+    try {
+      const a = await g.capture(["no hook needed", "x"], { layers: [1, 4, "final_norm"], position: "mean" });
+      const b = await session.capture(["no hook needed", "x"], { layers: [1, 4, "final_norm"], position: "mean" });
+      for (const k of [1, 4, "final_norm"] as const) expect(maxAbsDiff(a.layer(k), b.layer(k)), String(k)).toBeLessThanOrEqual(1e-5);
+      await expect(c.capture(["x"], { layers: [1] })).rejects.toThrow(/hooks: false and cannot capture through the eval callback/);
+    } finally {
+      g.dispose();
+      c.dispose();
+    }
   });
 });
 

@@ -27,6 +27,9 @@ const enabled = existsSync(vkAddon);
 
 interface GpuProbe {
   backends: string[];
+  captureMethod: "graph" | "callback";
+  mean: Record<string, number[][]>;
+  callback: { last: Record<string, number[][]>; mean: Record<string, number[][]> };
   devices: Array<{ name: string; type: string }>;
   last: Record<string, number[][]>;
   all: Record<string, number[][]>;
@@ -72,6 +75,22 @@ describe.skipIf(!enabled)(`${backend} build, every layer offloaded`, () => {
       for (const [site, perText] of Object.entries(cpu[pos])) {
         perText.forEach((row, i) => expect(maxRelErr(vk[pos][site][i], row), `${pos} ${site} text ${i}`).toBeLessThanOrEqual(TOL));
       }
+    }
+  });
+
+  test("capture on the device runs as graph outputs; the eval-callback method gives the same rows there", () => {
+    expect(vk.captureMethod).toBe("graph");
+    expect(cpu.captureMethod).toBe("callback");
+    for (const [site, perText] of Object.entries(vk.last)) {
+      // the same shaders compute the same rows; only where they are read differs
+      perText.forEach((row, i) => expect(maxRelErr(vk.callback.last[site][i], row), `last ${site} text ${i}`).toBeLessThanOrEqual(1e-6));
+    }
+    for (const [site, perText] of Object.entries(cpu.mean)) {
+      // the graph's mean is a matrix product on the device, the callback's a double-precision sum on the host
+      perText.forEach((row, i) => {
+        expect(maxRelErr(vk.mean[site][i], row), `mean ${site} text ${i} vs CPU`).toBeLessThanOrEqual(TOL);
+        expect(maxRelErr(vk.callback.mean[site][i], row), `callback mean ${site} text ${i} vs CPU`).toBeLessThanOrEqual(TOL);
+      });
     }
   });
 
