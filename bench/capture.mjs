@@ -3,9 +3,11 @@
 //   (a) plain decode, session without the eval callback (llama.cpp as is)
 //   (b) capture of every layer at the last token
 //   (c) capture of every layer at every token
+//   (e) with --compare-methods: (b), (c) and the mean over tokens with each capture method, graph outputs and the
+//       eval callback, each in its own session (the default session uses "auto": graph where layers are offloaded)
 // Same texts, same batching; prints tokens/s, the ratios (b)/(a) and (c)/(a), and peak RSS.
 // Options: --texts N (512) --dim 896 --layers 24 --heads 14 --kv-heads 2 --ff 4864 --type q8_0|f16
-//          --vocab qwen2|llama-spm --rounds R (2) --threads T --json
+//          --vocab qwen2|llama-spm --rounds R (2) --threads T --compare-methods --json
 import { parseArgs } from "node:util";
 import { loadModel } from "../dist/index.js";
 import { Rng } from "../dist/gguf/index.js";
@@ -17,6 +19,7 @@ const { values: a } = parseArgs({
     texts: { type: "string", default: "512" },
     rounds: { type: "string", default: "2" },
     threads: { type: "string", default: "0" },
+    "compare-methods": { type: "boolean", default: false },
     json: { type: "boolean", default: false },
   },
 });
@@ -31,6 +34,8 @@ const sessionOpts = { contextSize: 4096, batchSize: 2048, maxSequences: 64, thre
 const plain = await model.createSession({ ...sessionOpts, hooks: false });
 const hooked = await model.createSession(sessionOpts);
 const layers = Array.from({ length: model.nLayer }, (_, i) => i + 1);
+const methods = a["compare-methods"] ? ["graph", "callback"] : [];
+const bySession = Object.fromEntries(await Promise.all(methods.map(async (m) => [m, await model.createSession({ ...sessionOpts, captureMethod: m })])));
 
 const modes = {
   plain: () => plain.decode(texts),
@@ -39,11 +44,15 @@ const modes = {
   // Every token but without the top two sites: llama.cpp then computes the last block, the final
   // norm and the lm head only for the last token of each text, as in (a). Isolates that cost.
   ...(layers.length > 2 ? { allBelowTop: () => hooked.capture(texts, { layers: layers.slice(0, -2), position: "all" }) } : {}),
+  ...Object.fromEntries(
+    methods.flatMap((m) => ["last", "mean", "all"].map((pos) => [`${pos}:${m}`, () => bySession[m].capture(texts, { layers, position: pos })])),
+  ),
 };
 const rss = {};
 const best = Object.fromEntries(Object.keys(modes).map((k) => [k, Infinity]));
 await plain.decode(texts.slice(0, 64)); // warm-up (page in weights, allocate buffers)
 await hooked.capture(texts.slice(0, 64), { layers });
+for (const s of Object.values(bySession)) await s.capture(texts.slice(0, 64), { layers });
 for (let r = 0; r < +a.rounds; r++) {
   for (const [name, fn] of Object.entries(modes)) {
     const t0 = performance.now();
@@ -63,19 +72,30 @@ const result = {
   tokens: totalTokens,
   batching: sessionOpts,
   tokensPerSecond: tps,
-  ratio: { lastOverPlain: tps.last / tps.plain, allOverPlain: tps.all / tps.plain, ...(tps.allBelowTop ? { allBelowTopOverPlain: tps.allBelowTop / tps.plain } : {}) },
+  captureMethod: hooked.captureMethod,
+  ratio: {
+    lastOverPlain: tps.last / tps.plain,
+    allOverPlain: tps.all / tps.plain,
+    ...(tps.allBelowTop ? { allBelowTopOverPlain: tps.allBelowTop / tps.plain } : {}),
+    ...Object.fromEntries(methods.flatMap((m) => ["last", "mean", "all"].map((pos) => [`${pos}:${m}OverPlain`, tps[`${pos}:${m}`] / tps.plain]))),
+  },
   peakRssMiB: rss,
   rounds: +a.rounds,
 };
 if (a.json) console.log(JSON.stringify(result));
 else {
   console.log(`\ncapture benchmark: ${texts.length} texts, ${totalTokens} tokens, model ${shape.nEmbd}d x ${shape.nLayer}L ${a.type} (${a.vocab} vocab), best of ${a.rounds}`);
+  console.log(`  capture method of the default session: ${hooked.captureMethod}`);
   console.log(`  (a) plain decode        ${tps.plain.toFixed(1)} tok/s`);
   console.log(`  (b) capture all, last   ${tps.last.toFixed(1)} tok/s   ratio (b)/(a) = ${result.ratio.lastOverPlain.toFixed(3)}`);
   console.log(`  (c) capture all, every  ${tps.all.toFixed(1)} tok/s   ratio (c)/(a) = ${result.ratio.allOverPlain.toFixed(3)}`);
   if (tps.allBelowTop) console.log(`  (d) every token, layers 1..L-2 ${tps.allBelowTop.toFixed(1)} tok/s   ratio (d)/(a) = ${result.ratio.allBelowTopOverPlain.toFixed(3)}`);
+  for (const m of methods) {
+    for (const pos of ["last", "mean", "all"]) console.log(`  (e) ${m.padEnd(8)} ${pos.padEnd(4)}  ${tps[`${pos}:${m}`].toFixed(1)} tok/s   ratio /(a) = ${result.ratio[`${pos}:${m}OverPlain`].toFixed(3)}`);
+  }
   console.log(`  peak RSS (MiB, cumulative after each mode): ${Object.entries(rss).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", ")}`);
 }
 plain.dispose();
 hooked.dispose();
+for (const s of Object.values(bySession)) s.dispose();
 model.dispose();

@@ -30,11 +30,12 @@ echo "== engine parity (CUDA vs CPU build)" | tee -a "$OUT/summary.log"
 VALUELENS_GPU_ADDON=$ADDON VALUELENS_GPU_BACKEND=CUDA npx vitest run test/gpu-backend.test.ts 2>&1 | tee "$OUT/parity.log" | tail -n 8 | tee -a "$OUT/summary.log"
 
 echo "== benchmarks (every layer offloaded)" | tee -a "$OUT/summary.log"
-VALUELENS_BINARY=$ADDON node bench/capture.mjs --gpu-layers -1 --texts 512 --rounds 3 --json > "$OUT/capture.json"
-VALUELENS_BINARY=$ADDON node bench/generate.mjs --gpu-layers -1 --json > "$OUT/generate.json"
+VALUELENS_BINARY=$ADDON node bench/capture.mjs --gpu-layers=-1 --texts 512 --rounds 3 --compare-methods --json > "$OUT/capture.json"
+VALUELENS_BINARY=$ADDON node bench/generate.mjs --gpu-layers=-1 --json > "$OUT/generate.json"
 node -e '
   const c = require(process.argv[1]), g = require(process.argv[2]);
-  console.log(`capture: plain ${c.tokensPerSecond.plain.toFixed(0)} tok/s; all layers at the last token ${c.ratio.lastOverPlain.toFixed(3)}x plain; every token ${c.ratio.allOverPlain.toFixed(3)}x plain`);
+  console.log(`capture (${c.captureMethod}): plain ${c.tokensPerSecond.plain.toFixed(0)} tok/s; all layers at the last token ${c.ratio.lastOverPlain.toFixed(3)}x plain; every token ${c.ratio.allOverPlain.toFixed(3)}x plain`);
+  for (const m of ["graph", "callback"]) console.log(`  ${m}: last ${c.ratio[`last:${m}OverPlain`].toFixed(3)}x, mean ${c.ratio[`mean:${m}OverPlain`].toFixed(3)}x, every token ${c.ratio[`all:${m}OverPlain`].toFixed(3)}x plain`);
   console.log(`generate: ${JSON.stringify(g.ratio ?? g)}`);
 ' "$PWD/$OUT/capture.json" "$PWD/$OUT/generate.json" | tee -a "$OUT/summary.log"
 
