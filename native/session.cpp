@@ -870,12 +870,14 @@ Napi::Value Session::SetSteering(const Napi::CallbackInfo & info) {
         hi = std::max(hi, block);
     }
     clear_log_errors();
+#ifndef LLAMA_HAS_CVEC_NO_RESERVE
     if (s.offloaded && s.decoded) {
-        // llama.cpp (this pin) corrupts the heap when a control vector is set or changed on a context that has
-        // already decoded with every layer on Vulkan (reproduced with llama.cpp alone: bench/gpu/cvec-vulkan-repro.cpp);
-        // a control vector set on a fresh context before its first decode is fine. So on GPU backends a steering
-        // change swaps in a fresh context (same parameters, same thread pool; the KV cache is empty anyway: every
-        // capture, logprobs and generation starts by clearing it). Made first, so a failure leaves the old one.
+        // Unpatched llama.cpp re-reserves the scheduler when a control vector is set, and that re-reserve after a
+        // decode corrupts the heap with every layer on Vulkan (reproduced with llama.cpp alone:
+        // bench/gpu/cvec-vulkan-repro.cpp; vendor/patches/23 removes it). A control vector set on a fresh context
+        // before its first decode is fine, so without the patch a steering change on a GPU backend swaps in a fresh
+        // context (same parameters, same thread pool; the KV cache is empty anyway: every capture, logprobs and
+        // generation starts by clearing it). Made first, so a failure leaves the old one.
         ContextPtr fresh(llama_init_from_model(s.model.get(), s.cparams));
         if (!fresh) throw Napi::Error::New(env, with_log("setSteering: failed to create a fresh llama.cpp context (GPU backends need one per steering change)"));
         s.end_generation();
@@ -883,6 +885,7 @@ Napi::Value Session::SetSteering(const Napi::CallbackInfo & info) {
         if (s.threadpool.tp) llama_attach_threadpool(s.ctx.get(), s.threadpool.tp, s.threadpool.tp);
         s.decoded = false;
     }
+#endif
 #ifdef LLAMA_HAS_CVEC_BLOCK0
     const int32_t rc = cvec.empty() ? llama_set_adapter_cvec(s.ctx.get(), nullptr, 0, s.n_embd, -1, -1)
                                     : llama_set_adapter_cvec_blocks(s.ctx.get(), cvec.data(), cvec.size(), s.n_embd, lo, hi);

@@ -46,7 +46,7 @@ struct SessionCore {
     // capture decodes one sequence at a time there (rows then follow batch order).
     bool split_by_sequence = false;
     int64_t external_bytes = 0;  // reported to V8 with napi_adjust_external_memory
-    // Layers on a GPU device: a steering change after a decode gets a fresh context (see Session::SetSteering).
+    // Layers on a GPU device: without patch 23, a steering change after a decode gets a fresh context (see Session::SetSteering).
     bool offloaded = false;
     bool decoded = false;  // a decode ran on this context since it was created
     llama_context_params cparams{};

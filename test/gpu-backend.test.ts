@@ -112,8 +112,8 @@ describe.skipIf(!enabled)(`${backend} build, every layer offloaded`, () => {
   });
 
   test("after steering was set, cleared and replaced between decodes, unsteered capture is what it was", () => {
-    // On Vulkan every such change swaps in a fresh context (llama.cpp corrupts the heap otherwise): nothing of
-    // the steering may survive it.
+    // One context throughout (patch 23: no scheduler re-reserve, which corrupted the heap on Vulkan after a
+    // decode; the process dies if it comes back): nothing of the steering may survive the clear.
     for (const [site, perText] of Object.entries(vk.last)) {
       perText.forEach((row, i) => expect(maxRelErr(vk.afterSteering[site][i], row), `${site} text ${i}`).toBeLessThanOrEqual(1e-6));
     }

@@ -1,8 +1,9 @@
 // llama.cpp alone (no valuelens, no Node): set a control vector, decode, change or clear it, decode again, with
 // every layer on a Vulkan device. On Mesa 22.3's lavapipe (Debian 12) with the pinned tree this aborts with glibc
 // heap corruption or a segfault (e.g. ops "s2,d,x,d" or "d,s2,d"); with NGL=0, with a fresh context per change
-// ("s2,d,n,d,n,s3,d"), and under gdb (no ASLR) it does not. Why valuelens swaps in a fresh context when steering
-// changes on a GPU backend (native/session.cpp, Session::SetSteering).
+// ("s2,d,n,d,n,s3,d"), under gdb (no ASLR), and with vendor/patches/23-cvec-no-reserve.patch (no scheduler
+// re-reserve in llama_set_adapter_cvec: the cause) it does not. Without the patch valuelens swaps in a fresh context
+// when steering changes on a GPU backend (native/session.cpp, Session::SetSteering).
 //
 // Build against a llama.cpp build tree B and source tree L (e.g. a VALUELENS_GPU=vulkan build):
 //   g++ -O1 -g -std=c++17 cvec-vulkan-repro.cpp -IL/include -IL/ggml/include -o cvec-repro \
