@@ -81,6 +81,11 @@ std::string site_name(int site, int n_layer) {
     return site == n_layer ? std::string("result_norm") : "l_out-" + std::to_string(site);
 }
 
+// Both capture methods: a requested site the architecture's graph does not name (its rows would stay zero).
+Failure never_fired(const std::string & name, const std::string & arch) {
+    return Failure("capture: layer site " + name + " never fired: architecture '" + arch + "' does not name that tensor, so it cannot be captured");
+}
+
 #ifdef LLAMA_HAS_CAPTURE_SITES
 // Copies one decode's graph-output rows of every site into the capture's outputs (see CaptureBatch for the layout);
 // a site the graph could not gather is an error naming the reason.
@@ -93,8 +98,7 @@ void read_graph_capture(SessionCore & s, const CaptureBatch & cap, const std::ve
         const std::string name = site_name(site, s.n_layer);
         switch (st) {
             case LLAMA_CAPTURE_OK: break;
-            case LLAMA_CAPTURE_NOT_NAMED:
-                throw Failure("capture: layer site " + name + " never fired: architecture '" + s.arch + "' does not name that tensor, so it cannot be captured");
+            case LLAMA_CAPTURE_NOT_NAMED: throw never_fired(name, s.arch);
             case LLAMA_CAPTURE_NAMED_TWICE:
                 throw Failure("capture: layer site " + name + " is named more than once in architecture '" + s.arch + "''s graph; rows would be mixed");
             case LLAMA_CAPTURE_SEQ_SPLIT:
@@ -330,10 +334,7 @@ class CaptureWorker : public SessionWorker {
                 const int hits = cap.hits[(size_t) site];
                 if (hits == 1) continue;
                 const std::string name = site_name(site, s.n_layer);
-                if (hits == 0) {
-                    throw Failure("capture: layer site " + name + " never fired: architecture '" + s.arch +
-                                  "' does not name that tensor, so it cannot be captured");
-                }
+                if (hits == 0) throw never_fired(name, s.arch);
                 throw Failure("capture: layer site " + name + " fired " + std::to_string(hits) +
                               " times in one decode (llama.cpp split the batch); rows would be mixed");
             }
