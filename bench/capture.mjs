@@ -35,6 +35,7 @@ const plain = await model.createSession({ ...sessionOpts, hooks: false });
 const hooked = await model.createSession(sessionOpts);
 const layers = Array.from({ length: model.nLayer }, (_, i) => i + 1);
 const methods = a["compare-methods"] ? ["graph", "callback"] : [];
+const methodPositions = ["last", "mean", "all"];
 const bySession = Object.fromEntries(await Promise.all(methods.map(async (m) => [m, await model.createSession({ ...sessionOpts, captureMethod: m })])));
 
 const modes = {
@@ -45,7 +46,7 @@ const modes = {
   // norm and the lm head only for the last token of each text, as in (a). Isolates that cost.
   ...(layers.length > 2 ? { allBelowTop: () => hooked.capture(texts, { layers: layers.slice(0, -2), position: "all" }) } : {}),
   ...Object.fromEntries(
-    methods.flatMap((m) => ["last", "mean", "all"].map((pos) => [`${pos}:${m}`, () => bySession[m].capture(texts, { layers, position: pos })])),
+    methods.flatMap((m) => methodPositions.map((pos) => [`${pos}:${m}`, () => bySession[m].capture(texts, { layers, position: pos })])),
   ),
 };
 const rss = {};
@@ -77,7 +78,7 @@ const result = {
     lastOverPlain: tps.last / tps.plain,
     allOverPlain: tps.all / tps.plain,
     ...(tps.allBelowTop ? { allBelowTopOverPlain: tps.allBelowTop / tps.plain } : {}),
-    ...Object.fromEntries(methods.flatMap((m) => ["last", "mean", "all"].map((pos) => [`${pos}:${m}OverPlain`, tps[`${pos}:${m}`] / tps.plain]))),
+    ...Object.fromEntries(methods.flatMap((m) => methodPositions.map((pos) => [`${pos}:${m}OverPlain`, tps[`${pos}:${m}`] / tps.plain]))),
   },
   peakRssMiB: rss,
   rounds: +a.rounds,
@@ -91,7 +92,7 @@ else {
   console.log(`  (c) capture all, every  ${tps.all.toFixed(1)} tok/s   ratio (c)/(a) = ${result.ratio.allOverPlain.toFixed(3)}`);
   if (tps.allBelowTop) console.log(`  (d) every token, layers 1..L-2 ${tps.allBelowTop.toFixed(1)} tok/s   ratio (d)/(a) = ${result.ratio.allBelowTopOverPlain.toFixed(3)}`);
   for (const m of methods) {
-    for (const pos of ["last", "mean", "all"]) console.log(`  (e) ${m.padEnd(8)} ${pos.padEnd(4)}  ${tps[`${pos}:${m}`].toFixed(1)} tok/s   ratio /(a) = ${result.ratio[`${pos}:${m}OverPlain`].toFixed(3)}`);
+    for (const pos of methodPositions) console.log(`  (e) ${m.padEnd(8)} ${pos.padEnd(4)}  ${tps[`${pos}:${m}`].toFixed(1)} tok/s   ratio /(a) = ${result.ratio[`${pos}:${m}OverPlain`].toFixed(3)}`);
   }
   console.log(`  peak RSS (MiB, cumulative after each mode): ${Object.entries(rss).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", ")}`);
 }
